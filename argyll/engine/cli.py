@@ -1,0 +1,58 @@
+"""The engine command line: ``argyll serve --host --port --data-dir``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from argyll.errors import ConfigError
+
+__all__ = ["run"]
+
+log = logging.getLogger("argyll")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="argyll", description="Argyll orchestration engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the engine HTTP server")
+    serve.add_argument("--host", help="listen host (default 127.0.0.1, or API_HOST)")
+    serve.add_argument("--port", type=int, help="listen port (default 8080, or API_PORT)")
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="directory of the embedded SQLite store (default ./argyll-data)",
+    )
+    serve.add_argument(
+        "--memory",
+        action="store_true",
+        help="keep everything in memory (nothing survives a restart; for tests)",
+    )
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Parse ``argv`` and run the command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    from argyll.engine.config import Config
+
+    try:
+        config = Config.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+    except ConfigError as exc:
+        print(f"argyll: {exc}", file=sys.stderr)
+        return 2
+    if args.memory:
+        from dataclasses import replace
+
+        config = replace(config, data_dir=None)
+    from argyll.engine.serve import serve
+
+    try:
+        serve(config)
+    except ConfigError as exc:
+        print(f"argyll: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,177 @@
+"""A decision in progress: the working state, raised events and effects. No I/O.
+
+A ``Tx`` wraps a copy of a flow's state. Decision code raises events through
+``Tx.raise_``, which applies each one to the working state at once (so later
+decisions in the same write see earlier ones, EVT-4) and records it. Effects
+(invocations, timers) are what the runner performs after the events commit
+(ARCHITECTURE principle 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from argyll.engine.flow.state import apply
+from argyll.model import events as ev
+from argyll.model.flow import FlowState
+from argyll.model.step import Step, WorkConfig
+
+__all__ = [
+    "ArmCompRetry",
+    "ArmDeadline",
+    "ArmDispatch",
+    "ArmRetry",
+    "Compensate",
+    "Effect",
+    "Env",
+    "InvokeWork",
+    "MemoPut",
+    "ScriptEvaluator",
+    "Tx",
+]
+
+
+class ScriptEvaluator(Protocol):
+    """The script operations decisions need (argyll.engine.scripts.Scripts)."""
+
+    def predicate(
+        self, language: str, source: str, arg_names: list[str], args: dict[str, Any]
+    ) -> bool: ...
+
+    def match(self, language: str, source: str, value: Any) -> bool: ...
+
+    def mapping(self, language: str, source: str, name: str, value: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeWork:
+    """Invoke a work item (TYPE rules) with its arguments and metadata (TYPE-2)."""
+
+    step_id: str
+    token: str
+    args: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Compensate:
+    """Call a succeeded item's compensate endpoint (COMP-3)."""
+
+    step_id: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArmRetry:
+    """Fire a work item's retry at ``at`` (RETRY-5)."""
+
+    step_id: str
+    token: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCompRetry:
+    """Fire a compensation retry at ``at`` (COMP-4)."""
+
+    step_id: str
+    token: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArmDeadline:
+    """Re-check a pending step with an optional-input deadline at ``at`` (OPT-6)."""
+
+    step_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArmDispatch:
+    """Retry dispatching a step's pending work at ``at`` (HEALTH-6, WORK-6)."""
+
+    step_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemoPut:
+    """Store a memoizable item's raw outputs under its inputs (MEMO-3)."""
+
+    step: Step
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+
+
+Effect = InvokeWork | Compensate | ArmRetry | ArmCompRetry | ArmDeadline | ArmDispatch | MemoPut
+
+
+def _always_healthy(_: str) -> bool:
+    return True
+
+
+def _no_memo(_: Step, __: dict[str, Any]) -> dict[str, Any] | None:
+    return None
+
+
+@dataclass
+class Env:
+    """Everything a decision may consult besides the flow state.
+
+    Attributes:
+        now: The engine clock at the decision.
+        scripts: Predicate, match and mapping evaluation.
+        new_token: Work-item token factory (DATA-4).
+        retry: Global retry defaults (RETRY-2, CFG-5).
+        webhook_base_url: Base of async webhook URLs (ASYNC-1).
+        healthy: Local step health for dispatch gating (HEALTH-6).
+        memo_get: Memo-cache lookup for memoizable steps (MEMO-4).
+        max_work_items: The per-step work-item limit (WORK-3).
+    """
+
+    now: datetime
+    scripts: ScriptEvaluator
+    new_token: Callable[[], str]
+    retry: WorkConfig
+    webhook_base_url: str = "http://localhost:8080"
+    healthy: Callable[[str], bool] = _always_healthy
+    memo_get: Callable[[Step, dict[str, Any]], dict[str, Any] | None] = _no_memo
+    max_work_items: int = 10_000
+
+    def after(self, ms: int) -> datetime:
+        """``now`` plus ``ms`` milliseconds."""
+        return self.now + timedelta(milliseconds=ms)
+
+
+@dataclass
+class Tx:
+    """One flow write: the working state, its events and its effects."""
+
+    state: FlowState
+    env: Env
+    events: list[ev.Payload] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    #: Steps whose match evaluation failed in this write (MATCH-2): step -> error.
+    match_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flow_id(self) -> str:
+        return self.state.id
+
+    def raise_(self, payload: ev.Payload) -> None:
+        """Record ``payload`` and apply it to the working state."""
+        apply(self.state, payload, self.env.now)
+        self.events.append(payload)
+
+    def effect(self, effect: Effect) -> None:
+        """Schedule ``effect`` for after the commit."""
+        self.effects.append(effect)
+
+    @property
+    def terminal(self) -> bool:
+        """True once the flow completed or failed."""
+        return self.state.status != "active"
