@@ -8,7 +8,9 @@ answers 200 with an empty body (SPEC 12). Anything unexpected answers 500
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -59,8 +61,25 @@ def _operation(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def create_app(engine: Engine) -> Starlette:
-    """The ASGI application serving ``engine``."""
+def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
+    """The ASGI application serving ``engine``.
+
+    Args:
+        engine: The engine to serve.
+        manage_engine: Start the engine at application start-up and stop it
+            at shutdown (the lifespan); tests that manage it themselves pass
+            ``False``.
+    """
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_engine:
+            await engine.start()
+        try:
+            yield
+        finally:
+            if manage_engine:
+                await engine.stop()
 
     async def engine_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, EngineError)
@@ -83,9 +102,7 @@ def create_app(engine: Engine) -> Starlette:
         )
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse(
-            engine.service_health(), headers={"X-Argyll-Raft-State": "leader"}
-        )
+        return JSONResponse(engine.service_health(), headers={"X-Argyll-Raft-State": "leader"})
 
     routes: list[Route] = [Route("/health", health, methods=["GET"])]
     routes += catalog_routes(engine)
@@ -93,6 +110,7 @@ def create_app(engine: Engine) -> Starlette:
     routes += engine.extra_routes()
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         exception_handlers={
             EngineError: engine_error,
             HTTPException: http_error,

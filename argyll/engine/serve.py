@@ -1,0 +1,55 @@
+"""Run the engine under uvicorn (uvloop and httptools when installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+from argyll.engine.config import Config
+
+__all__ = ["configure_logging", "serve"]
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def configure_logging(config: Config) -> None:
+    """One line per record on stderr, with the ENV label when set."""
+    env = f" env={config.env_label}" if config.env_label else ""
+    logging.basicConfig(
+        level=_LEVELS.get(config.log_level, logging.INFO),
+        format=f"%(asctime)s %(levelname)s %(name)s{env}: %(message)s",
+    )
+
+
+def serve(config: Config) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests get 10 s to finish (CFG-3)."""
+    import uvicorn
+
+    from argyll.engine.engine import Engine
+    from argyll.engine.server.app import create_app
+
+    configure_logging(config)
+    if config.data_dir is not None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = Engine(config)
+    app = create_app(engine)
+    store = f"SQLite in {config.data_dir}" if config.data_dir is not None else "memory"
+    logging.getLogger("argyll").info(
+        "serving on http://%s:%d (store: %s)", config.host, config.port, store
+    )
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        log_level=config.log_level if config.log_level != "warn" else "warning",
+        access_log=False,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        timeout_graceful_shutdown=10,
+        ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
+    )
