@@ -21,7 +21,7 @@ that assume nothing about SQLite:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from argyll.errors import ConcurrencyError
@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 AggregateId = tuple[str, ...]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,17 @@ class FlowIndexEntry:
     def group(self) -> int:
         """Sort group of API-23: ``active`` = 0, terminal = 1."""
         return 0 if self.status == "active" else 1
+
+    @property
+    def cursor(self) -> IndexCursor:
+        """This entry's position, exactly (API-23 ``next_cursor``, ``FlowIndexQuery.after``).
+
+        Stores keep index times in whole microseconds, so the integer
+        nanoseconds here match the stored ones; converting
+        ``timestamp.timestamp()`` (a float) would not.
+        """
+        micros = (self.timestamp - _EPOCH) // timedelta(microseconds=1)
+        return IndexCursor(self.group, micros * 1000, self.flow_id)
 
 
 @dataclass(frozen=True, slots=True)

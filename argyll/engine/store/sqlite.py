@@ -1,0 +1,391 @@
+"""The embedded event store: SQLite in WAL mode in the engine's data directory.
+
+The database is ``<data_dir>/argyll.db`` (CFG-4). Appends go through one
+group-commit writer thread (``sqlite_writer``) on its own connection with
+``synchronous=FULL``, so an append returns only once its events are durable
+(REC-6) and a kill -9 loses no acknowledged event. Reads use separate
+connections, which WAL lets run alongside the writer: single-aggregate reads
+and index look-ups run inline on the event loop (they take tens of
+microseconds, less than a hop to a thread), flow queries and the active-flow
+scan run in a worker thread (they can scan the whole index).
+
+Schema (version 1, recorded in ``meta``):
+
+- ``events(aggregate, sequence, timestamp, type, data)``, primary key
+  ``(aggregate, sequence)``; ``aggregate`` is the aggregate ID joined by
+  U+001F, ``timestamp`` unix microseconds, ``data`` the JSON payload.
+- ``flow_index(flow_id, status, grp, timestamp_ns, neg_ns, labels,
+  is_child)``: one row per flow (EVT-13); ``grp`` is the API-23 group and
+  ``neg_ns = -timestamp_ns`` so both sort orders, and cursors in both orders,
+  are plain index range scans.
+- ``flow_labels(flow_id, key, value)`` for label filters.
+
+A PostgreSQL store shared by several engines implements the same protocol
+with the same tables: ``aggregate`` as ``text[]``, ``timestamp`` as
+``timestamptz``, ``data`` as ``jsonb``. Each append batch runs inside a
+savepoint of the group's transaction; the primary key turns a lost
+expected-sequence race into a unique violation, which rolls back that
+savepoint only and becomes the batch's ``ConcurrencyError``. The flow index is
+upserted in the same transaction with ``now()`` as commit time and labels as
+``jsonb`` (``labels @> $1`` for the AND filter); the query order and cursor
+condition are the same row comparisons as below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from argyll.engine.store.base import (
+    AggregateId,
+    AppendBatch,
+    FlowIndexEntry,
+    FlowIndexQuery,
+    StoredEvent,
+)
+from argyll.engine.store.index import (
+    aggregate_key,
+    from_micros,
+    from_ns,
+    group_of,
+    index_change,
+    to_micros,
+)
+from argyll.engine.store.sqlite_writer import GroupCommitWriter, PreparedBatch, Results
+from argyll.errors import ConcurrencyError, StoreError
+
+__all__ = ["DB_FILE", "SCHEMA_VERSION", "SQLiteStore"]
+
+DB_FILE = "argyll.db"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    aggregate TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (aggregate, sequence)
+);
+CREATE TABLE IF NOT EXISTS flow_index (
+    flow_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    grp INTEGER NOT NULL,
+    timestamp_ns INTEGER NOT NULL,
+    neg_ns INTEGER NOT NULL,
+    labels TEXT NOT NULL,
+    is_child INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS flow_index_asc ON flow_index (is_child, grp, timestamp_ns, flow_id);
+CREATE INDEX IF NOT EXISTS flow_index_desc ON flow_index (is_child, grp, neg_ns, flow_id);
+CREATE TABLE IF NOT EXISTS flow_labels (
+    flow_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (flow_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS flow_labels_kv ON flow_labels (key, value);
+"""
+
+_READ = (
+    "SELECT sequence, timestamp, type, data FROM events"
+    " WHERE aggregate = ? AND sequence >= ? ORDER BY sequence"
+)
+_NEXT_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = ?"
+_ENTRY = "SELECT status, timestamp_ns, labels FROM flow_index WHERE flow_id = ?"
+_ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
+_LABEL_FILTER = "flow_id IN (SELECT flow_id FROM flow_labels WHERE key = ? AND value = ?)"
+
+_labels_decoder = msgspec.json.Decoder(dict[str, str])
+
+
+def _connect(path: Path, *, writer: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA busy_timeout = 10000")
+        if writer:
+            (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot use WAL mode for {path} (got {mode})")
+            conn.execute("PRAGMA synchronous = FULL")  # REC-6: durable before acknowledged
+        else:
+            conn.execute("PRAGMA query_only = 1")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _where(query: FlowIndexQuery) -> tuple[str, list[Any]]:
+    clauses = ["is_child = 0"]
+    params: list[Any] = []
+    statuses = sorted(set(query.statuses))
+    if statuses:
+        clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
+        params.extend(statuses)
+        groups = {group_of(s) for s in statuses}
+        if len(groups) == 1:  # lets the order index narrow the scan
+            clauses.append("grp = ?")
+            params.append(groups.pop())
+    if query.id_prefix:
+        # substr, not LIKE: a prefix is plain text, "%" and "_" included.
+        clauses.append("substr(flow_id, 1, ?) = ?")
+        params.extend((len(query.id_prefix), query.id_prefix))
+    for key, value in sorted(query.labels.items()):
+        clauses.append(_LABEL_FILTER)
+        params.extend((key, value))
+    return " AND ".join(clauses), params
+
+
+def _entry(flow_id: str, status: str, ns: int, labels: str) -> FlowIndexEntry:
+    return FlowIndexEntry(flow_id, status, from_ns(ns), _labels_decoder.decode(labels))
+
+
+class SQLiteStore:
+    """The ``EventStore`` protocol on an SQLite file in ``data_dir``.
+
+    Call ``await open()`` before use and ``await close()`` at the end.
+
+    Args:
+        data_dir: Directory of ``argyll.db``; created with its parents.
+        clock: Wall clock in unix nanoseconds for index timestamps (EVT-13).
+        max_batches: Most append batches committed in one transaction.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+        max_batches: int = 1024,
+    ) -> None:
+        self.path = Path(data_dir) / DB_FILE
+        self._clock = clock
+        self._max_batches = max_batches
+        self._writer: GroupCommitWriter | None = None
+        self._closing = False
+        # Inline reads (loop threads) and threaded queries each own a connection.
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+        self._querier: sqlite3.Connection | None = None
+        self._querier_lock = threading.Lock()
+
+    @property
+    def transactions(self) -> int:
+        """Append transactions committed since ``open`` (fewer than appends under load)."""
+        return self._writer.transactions if self._writer is not None else 0
+
+    async def open(self) -> None:
+        """Create the directory, database and schema if needed; start the writer.
+
+        Raises:
+            StoreError: The database cannot be opened or has a newer schema.
+        """
+        if self._writer is not None and not self._closing:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(self.path, writer=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open event store {self.path}: {exc}") from exc
+        try:
+            last_ns = self._migrate(conn)
+            self._reader = _connect(self.path, writer=False)
+            self._querier = _connect(self.path, writer=False)
+        except BaseException as exc:
+            conn.close()
+            self._close_readers()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open event store {self.path}: {exc}") from exc
+            raise
+        self._writer = GroupCommitWriter(
+            conn, clock=self._clock, last_index_ns=last_ns, max_batches=self._max_batches
+        )
+        self._writer.start()
+        self._closing = False
+
+    def _migrate(self, conn: sqlite3.Connection) -> int:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            (version,) = conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            if int(version) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"event store {self.path} has schema version {version}; this engine"
+                    f" supports up to {SCHEMA_VERSION}: upgrade the engine"
+                )
+            (last_ns,) = conn.execute("SELECT max(timestamp_ns) FROM flow_index").fetchone()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(last_ns or 0)
+
+    async def close(self) -> None:
+        """Commit queued appends, stop the writer, close connections; idempotent."""
+        writer = self._writer
+        if writer is None or self._closing:
+            return
+        self._closing = True
+        await asyncio.to_thread(writer.stop)
+        self._close_readers()
+
+    def _close_readers(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        with self._querier_lock:
+            if self._querier is not None:
+                self._querier.close()
+                self._querier = None
+
+    async def append(self, batch: AppendBatch) -> list[StoredEvent]:
+        """Append one batch atomically; returns its stored events once durable.
+
+        Raises:
+            ConcurrencyError: ``batch.expected_sequence`` is stale; nothing
+                was written.
+            StoreError: The store is closed, a ``flow_started`` or
+                ``flow_deactivated`` payload cannot be indexed, or the
+                transaction failed; nothing was written.
+        """
+        (result,) = await self.append_many([batch])
+        if isinstance(result, ConcurrencyError):
+            raise result
+        return result
+
+    async def append_many(self, batches: list[AppendBatch]) -> Results:
+        """Append batches in one durable transaction; a stale batch fails alone.
+
+        Cancelling the caller does not take the append back.
+
+        Raises:
+            StoreError: As for ``append``; nothing of any batch was written.
+        """
+        writer = self._writer
+        if writer is None or self._closing:
+            raise StoreError("event store is closed")
+        prepared = [self._prepare(batch) for batch in batches]
+        if not prepared:
+            return []
+        return await writer.submit(prepared)
+
+    @staticmethod
+    def _prepare(batch: AppendBatch) -> PreparedBatch:
+        agg = batch.aggregate_id
+        changes = [c for c in (index_change(agg, e) for e in batch.events) if c is not None]
+        events = [(to_micros(e.timestamp), e.type, e.data) for e in batch.events]
+        return PreparedBatch(agg, aggregate_key(agg), batch.expected_sequence, events, changes)
+
+    def _fetch_inline(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        with self._reader_lock:
+            if self._reader is None or self._closing:
+                raise StoreError("event store is closed")
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"failed to read the event store: {exc}") from exc
+
+    async def read(self, aggregate_id: AggregateId, from_sequence: int = 0) -> list[StoredEvent]:
+        """Events of an aggregate with ``sequence >= from_sequence``, in order."""
+        rows = self._fetch_inline(_READ, (aggregate_key(aggregate_id), from_sequence))
+        return [
+            StoredEvent(aggregate_id, seq, from_micros(micros), type_, data)
+            for seq, micros, type_, data in rows
+        ]
+
+    async def next_sequence(self, aggregate_id: AggregateId) -> int:
+        """The sequence the next event of the aggregate will get (EVT-3)."""
+        ((last,),) = self._fetch_inline(_NEXT_SEQUENCE, (aggregate_key(aggregate_id),))
+        return 0 if last is None else int(last) + 1
+
+    async def flow_entry(self, flow_id: str) -> FlowIndexEntry | None:
+        """The index entry of a flow (children included), or ``None``."""
+        rows = self._fetch_inline(_ENTRY, (flow_id,))
+        return _entry(flow_id, *rows[0]) if rows else None
+
+    async def query_flows(self, query: FlowIndexQuery) -> tuple[list[FlowIndexEntry], int]:
+        """Matching non-child entries in index order, and the total before paging.
+
+        Reads only the index tables, in one read transaction, in a worker thread.
+        """
+        return await asyncio.to_thread(self._query, query)
+
+    def _query(self, query: FlowIndexQuery) -> tuple[list[FlowIndexEntry], int]:
+        where, params = _where(query)
+        # The same order and "strictly after" test as index.order_key.
+        time_column = "neg_ns" if query.descending else "timestamp_ns"
+        page_sql = f"SELECT flow_id, status, timestamp_ns, labels FROM flow_index WHERE {where}"
+        page_params = list(params)
+        if query.after is not None:
+            after = query.after
+            page_sql += f" AND (grp, {time_column}, flow_id) > (?, ?, ?)"
+            recent = -after.recent_ns if query.descending else after.recent_ns
+            page_params.extend((after.group, recent, after.flow_id))
+        page_sql += f" ORDER BY grp, {time_column}, flow_id LIMIT ?"
+        page_params.append(query.limit if query.limit > 0 else -1)
+        with self._querier_lock:
+            conn = self._querier
+            if conn is None or self._closing:
+                raise StoreError("event store is closed")
+            try:
+                conn.execute("BEGIN")  # count and page from one snapshot
+                try:
+                    rows = conn.execute(page_sql, page_params).fetchall()
+                    if query.after is None and (query.limit <= 0 or len(rows) < query.limit):
+                        total = len(rows)
+                    else:
+                        sql = f"SELECT count(*) FROM flow_index WHERE {where}"
+                        (total,) = conn.execute(sql, params).fetchone()
+                finally:
+                    conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"failed to query flows: {exc}") from exc
+        return [_entry(*row) for row in rows], int(total)
+
+    async def active_flow_ids(self) -> list[str]:
+        """IDs of every indexed ``active`` flow (children included), sorted."""
+        return await asyncio.to_thread(self._active)
+
+    def _active(self) -> list[str]:
+        with self._querier_lock:
+            if self._querier is None or self._closing:
+                raise StoreError("event store is closed")
+            try:
+                return [row[0] for row in self._querier.execute(_ACTIVE)]
+            except sqlite3.Error as exc:
+                raise StoreError(f"failed to list active flows: {exc}") from exc
+
+    def status(self) -> dict[str, object]:
+        """``{"type": "sqlite", "path", "wal": True, "synchronous": "full", ...}``."""
+        writer = self._writer
+        return {
+            "type": "sqlite",
+            "path": str(self.path),
+            "wal": True,
+            "synchronous": "full",
+            "open": writer is not None and not self._closing,
+            "transactions": writer.transactions if writer is not None else 0,
+            "queued": writer.queued() if writer is not None else 0,
+        }
