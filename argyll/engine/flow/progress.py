@@ -111,7 +111,13 @@ def can_start(tx: Tx, step_id: str) -> tuple[bool, datetime | None]:
 
 
 def can_complete(tx: Tx, step_id: str, visiting: frozenset[str] = frozenset()) -> bool:
-    """EXEC-13: can the step still complete (with the DECISION on finished providers)."""
+    """EXEC-13: can the step still complete.
+
+    Inputs are judged by fulfilment (INPUT-3) rather than by the mere presence
+    of a value: a ``collect: all`` input whose terminal providers did not all
+    produce it, or a ``first`` input with no value left to come, has no path
+    (EDGE-12, EDGE-14).
+    """
     status = _status(tx, step_id)
     if status in TERMINAL_STEP:
         return status == "completed"
@@ -124,14 +130,19 @@ def can_complete(tx: Tx, step_id: str, visiting: frozenset[str] = frozenset()) -
         if not inp.provider_summary(tx, name).terminal:
             return True
     inner_visiting = visiting | {step_id}
+    attrs = step.attrs()
     for name in step.required_names:
-        if tx.state.attributes.get(name):
-            continue
+        # A fulfilled input is settled. An unfulfilled one needs a provider that
+        # can still run: once every provider is terminal nothing more can arrive
+        # (EDGE-12, EDGE-14), so the step cannot complete.
+        try:
+            if inp.fulfilled(tx, step_id, name, attrs[name]).ok:
+                continue
+        except inp.MatchFailed:
+            return True
         edges = tx.state.plan.attributes.get(name)
-        if edges is None:
+        if edges is None or not edges.providers:
             return False
-        if not edges.providers:
-            continue
         if not any(
             _status(tx, p) not in TERMINAL_STEP and can_complete(tx, p, inner_visiting)
             for p in edges.providers
