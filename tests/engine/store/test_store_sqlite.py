@@ -1,0 +1,197 @@
+"""SQLite-only behavior: files, reopening, group commit, closing, several writers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from store_helpers import FakeClock, deactivated, event, run, started
+
+from argyll.engine.store import (
+    AppendBatch,
+    ConcurrencyError,
+    FlowIndexQuery,
+    MemoryStore,
+    SQLiteStore,
+    open_store,
+)
+from argyll.errors import StoreError
+
+
+def test_creates_the_database_in_wal_mode(tmp_path: Path) -> None:
+    data_dir = tmp_path / "a" / "b"
+    store = SQLiteStore(data_dir)
+
+    async def main() -> None:
+        await store.open()
+        await store.open()  # no-op
+        status = store.status()
+        assert status["type"] == "sqlite" and status["wal"] is True
+        assert status["path"] == str(data_dir / "argyll.db")
+        await store.close()
+
+    run(main())
+    with sqlite3.connect(data_dir / "argyll.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            "1",
+        )
+    conn.close()
+
+
+def test_reopening_restores_events_sequences_and_index(tmp_path: Path) -> None:
+    async def write() -> None:
+        store = SQLiteStore(tmp_path)
+        await store.open()
+        await store.append(AppendBatch(("catalog",), 0, [event("step_registered")]))
+        await store.append(AppendBatch(("flow", "a"), 0, [started("a", {"k": "v"}), event()]))
+        await store.append(AppendBatch(("flow", "b"), 0, [started("b")]))
+        await store.append(AppendBatch(("flow", "b"), 1, [deactivated("b", "failed")]))
+        await store.close()
+
+    async def check() -> None:
+        store = SQLiteStore(tmp_path)
+        await store.open()
+        assert [e.type for e in await store.read(("flow", "a"))] == [
+            "flow_started",
+            "step_started",
+        ]
+        assert await store.next_sequence(("catalog",)) == 1
+        assert await store.active_flow_ids() == ["a"]
+        entry = await store.flow_entry("a")
+        assert entry is not None and entry.labels == {"k": "v"}
+        entries, total = await store.query_flows(FlowIndexQuery(statuses=("failed",)))
+        assert [e.flow_id for e in entries] == ["b"] and total == 1
+        with pytest.raises(ConcurrencyError):
+            await store.append(AppendBatch(("flow", "a"), 1, [event()]))
+        await store.append(AppendBatch(("flow", "a"), 2, [event()]))
+        await store.close()
+
+    run(write())
+    run(check())
+
+
+def test_concurrent_appends_share_transactions(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+    appends = 400
+
+    async def main() -> None:
+        await store.open()
+        before = store.transactions
+        results = await asyncio.gather(
+            *(store.append(AppendBatch(("flow", f"f{n}"), 0, [event()])) for n in range(appends))
+        )
+        assert all(len(r) == 1 for r in results)
+        committed = store.transactions - before
+        assert 1 <= committed < appends // 2, committed  # group commit happened
+        await store.close()
+
+    run(main())
+
+
+def test_close_commits_queued_appends_then_refuses(tmp_path: Path) -> None:
+    async def main() -> None:
+        store = SQLiteStore(tmp_path)
+        await store.open()
+        pending = [
+            asyncio.ensure_future(store.append(AppendBatch(("flow", f"f{n}"), 0, [event()])))
+            for n in range(100)
+        ]
+        await asyncio.sleep(0)  # let every append reach the writer's queue
+        await store.close()
+        await store.close()  # idempotent
+        assert [len(r) for r in await asyncio.gather(*pending)] == [1] * 100
+        with pytest.raises(StoreError, match="closed"):
+            await store.append(AppendBatch(("flow", "late"), 0, [event()]))
+        with pytest.raises(StoreError, match="closed"):
+            await store.read(("flow", "f1"))
+        with pytest.raises(StoreError, match="closed"):
+            await store.query_flows(FlowIndexQuery())
+        reopened = SQLiteStore(tmp_path)
+        await reopened.open()
+        assert all([await reopened.next_sequence(("flow", f"f{n}")) for n in range(100)])
+        await reopened.close()
+
+    run(main())
+
+
+def test_appends_from_several_event_loops(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+    run(store.open())
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        async def main() -> None:
+            agg = ("flow", f"loop-{n}")
+            for seq in range(50):
+                await store.append(AppendBatch(agg, seq, [event()]))
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert [run(store.next_sequence(("flow", f"loop-{n}"))) for n in range(4)] == [50] * 4
+    run(store.close())
+
+
+def test_two_stores_on_one_file_stay_consistent(tmp_path: Path) -> None:
+    """The sequence cache of one writer goes stale when another writes the file."""
+    agg = ("flow", "shared")
+
+    async def main() -> None:
+        first, second = SQLiteStore(tmp_path), SQLiteStore(tmp_path)
+        await first.open()
+        await second.open()
+        await first.append(AppendBatch(agg, 0, [event(), event()]))
+        await second.append(AppendBatch(agg, 2, [event()]))
+        with pytest.raises(ConcurrencyError) as info:
+            await first.append(AppendBatch(agg, 2, [event()]))  # its cache says 2
+        assert info.value.actual == 3
+        await first.append(AppendBatch(agg, 3, [event()]))
+        assert [e.sequence for e in await second.read(agg)] == [0, 1, 2, 3]
+        await first.close()
+        await second.close()
+
+    run(main())
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+    run(store.open())
+    run(store.close())
+    with sqlite3.connect(tmp_path / "argyll.db") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 99"):
+        run(SQLiteStore(tmp_path).open())
+
+
+def test_index_time_never_runs_backwards(tmp_path: Path) -> None:
+    clock = FakeClock(step_ns=-1_000_000)  # a wall clock going backwards
+
+    async def main() -> None:
+        store = SQLiteStore(tmp_path, clock=clock)
+        await store.open()
+        await store.append(AppendBatch(("flow", "a"), 0, [started("a")]))
+        await store.append(AppendBatch(("flow", "b"), 0, [started("b")]))
+        a, b = await store.flow_entry("a"), await store.flow_entry("b")
+        assert a is not None and b is not None and b.timestamp >= a.timestamp
+        await store.close()
+
+    run(main())
+
+
+def test_open_store_picks_the_implementation(tmp_path: Path) -> None:
+    assert isinstance(open_store(None), MemoryStore)
+    store = open_store(tmp_path)
+    assert isinstance(store, SQLiteStore) and store.path == tmp_path / "argyll.db"
