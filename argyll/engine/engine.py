@@ -130,7 +130,7 @@ class Engine:
     ) -> str | None:
         """VAL-1 stage 7/8: the compiler's error text, or ``None``."""
         try:
-            self.scripts.check(language, source, arg_names, purpose)  # type: ignore[arg-type]
+            self.scripts.check(language, source, arg_names, purpose)  # type: ignore[arg-type,unused-ignore]
         except ScriptCompileError as exc:
             return exc.message
         return None

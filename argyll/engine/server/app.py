@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
@@ -104,7 +104,7 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
     async def health(_: Request) -> JSONResponse:
         return JSONResponse(engine.service_health(), headers={"X-Argyll-Raft-State": "leader"})
 
-    routes: list[Route] = [Route("/health", health, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
     routes += catalog_routes(engine)
     routes += flow_routes(engine)
     routes += engine.extra_routes()
