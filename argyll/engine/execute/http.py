@@ -139,11 +139,11 @@ def resolve_url(template: str, args: Mapping[str, Any]) -> str:
 
 @lru_cache(maxsize=4096)
 def _url(text: str) -> URL:
-    if _ENCODED_URL.fullmatch(text):
-        return URL(text, encoded=True)
-    # Not a clean encoded URL (e.g. a space in the template itself): let yarl
-    # normalize it rather than send an invalid request line.
-    return URL(text)
+    # Anything else (e.g. a space in the template itself) is normalized by
+    # yarl rather than sent as an invalid request line.
+    url = URL(text, encoded=True) if _ENCODED_URL.fullmatch(text) else URL(text)
+    url.port  # noqa: B018 -- yarl parses the authority lazily; fail here, not mid-request
+    return url
 
 
 def _transient(cause: str) -> Outcome:
@@ -157,6 +157,16 @@ def _permanent(error: str) -> Outcome:
 
 def _exc_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def _invalid_url(url: str, exc: Exception) -> str:
+    if isinstance(exc, aiohttp.NonHttpUrlClientError):
+        reason = "scheme must be http or https"
+    elif isinstance(exc, aiohttp.InvalidURL):
+        reason = exc.description or ""
+    else:
+        reason = str(exc)
+    return f"invalid URL: {url}: {reason}" if reason else f"invalid URL: {url}"
 
 
 def _media_type(content_type: str) -> str:
@@ -283,7 +293,7 @@ class HTTPInvoker:
         try:
             target = _url(url)
         except ValueError as exc:
-            return _permanent(f"invalid endpoint URL {url!r}: {_exc_text(exc)}")
+            return _permanent(_invalid_url(url, exc))
         session = self._session()
         try:
             async with session.request(
@@ -308,7 +318,10 @@ class HTTPInvoker:
         except aiohttp.TooManyRedirects as exc:
             return _permanent(f"{method} {url}: {_exc_text(exc)}")
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
-            return _permanent(f"invalid endpoint URL {url!r}: {_exc_text(exc)}")
+            return _permanent(_invalid_url(url, exc))
+        except ValueError as exc:
+            # aiohttp/yarl reject a malformed URL or header value this way.
+            return _permanent(f"{method} {url}: invalid request: {_exc_text(exc)}")
         except (aiohttp.ClientError, OSError) as exc:
             # RETRY-1: refused, DNS, reset and friends are transient.
             return _transient(f"{method} {url}: {_exc_text(exc)}")
@@ -437,7 +450,9 @@ class HTTPInvoker:
                 status = resp.status
         except TimeoutError:
             return "unhealthy", f"GET {url}: timed out after {timeout_s:g} s"
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, ValueError) as exc:
+            return "unhealthy", _invalid_url(url, exc)
+        except (aiohttp.ClientError, OSError) as exc:
             return "unhealthy", f"GET {url}: {_exc_text(exc)}"
         if status >= 400:
             try:
