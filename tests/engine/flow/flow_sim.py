@@ -270,7 +270,7 @@ class Sim:
             due = sorted(t for t in self.timers if t[0] <= target)
             if not due:
                 break
-            at, seq, fn = due[0]
+            at, _seq, fn = due[0]
             self.timers.remove(due[0])
             self.now = max(self.now, at)
             self._take(fn())
