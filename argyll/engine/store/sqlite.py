@@ -41,8 +41,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from argyll.engine.store.base import (
     AggregateId,
     AppendBatch,
@@ -50,14 +48,8 @@ from argyll.engine.store.base import (
     FlowIndexQuery,
     StoredEvent,
 )
-from argyll.engine.store.index import (
-    aggregate_key,
-    from_micros,
-    from_ns,
-    group_of,
-    index_change,
-    to_micros,
-)
+from argyll.engine.store.index import aggregate_key, from_micros, index_change, to_micros
+from argyll.engine.store.sqlite_query import index_entry, query_index
 from argyll.engine.store.sqlite_writer import GroupCommitWriter, PreparedBatch, Results
 from argyll.errors import ConcurrencyError, StoreError
 
@@ -104,11 +96,8 @@ _READ = (
     " WHERE aggregate = ? AND sequence >= ? ORDER BY sequence"
 )
 _NEXT_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = ?"
-_ENTRY = "SELECT status, timestamp_ns, labels FROM flow_index WHERE flow_id = ?"
+_ENTRY = "SELECT flow_id, status, timestamp_ns, labels FROM flow_index WHERE flow_id = ?"
 _ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
-_LABEL_FILTER = "flow_id IN (SELECT flow_id FROM flow_labels WHERE key = ? AND value = ?)"
-
-_labels_decoder = msgspec.json.Decoder(dict[str, str])
 
 
 def _connect(path: Path, *, writer: bool) -> sqlite3.Connection:
@@ -126,31 +115,6 @@ def _connect(path: Path, *, writer: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
-
-
-def _where(query: FlowIndexQuery) -> tuple[str, list[Any]]:
-    clauses = ["is_child = 0"]
-    params: list[Any] = []
-    statuses = sorted(set(query.statuses))
-    if statuses:
-        clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
-        params.extend(statuses)
-        groups = {group_of(s) for s in statuses}
-        if len(groups) == 1:  # lets the order index narrow the scan
-            clauses.append("grp = ?")
-            params.append(groups.pop())
-    if query.id_prefix:
-        # substr, not LIKE: a prefix is plain text, "%" and "_" included.
-        clauses.append("substr(flow_id, 1, ?) = ?")
-        params.extend((len(query.id_prefix), query.id_prefix))
-    for key, value in sorted(query.labels.items()):
-        clauses.append(_LABEL_FILTER)
-        params.extend((key, value))
-    return " AND ".join(clauses), params
-
-
-def _entry(flow_id: str, status: str, ns: int, labels: str) -> FlowIndexEntry:
-    return FlowIndexEntry(flow_id, status, from_ns(ns), _labels_decoder.decode(labels))
 
 
 class SQLiteStore:
@@ -323,7 +287,7 @@ class SQLiteStore:
     async def flow_entry(self, flow_id: str) -> FlowIndexEntry | None:
         """The index entry of a flow (children included), or ``None``."""
         rows = self._fetch_inline(_ENTRY, (flow_id,))
-        return _entry(flow_id, *rows[0]) if rows else None
+        return index_entry(*rows[0]) if rows else None
 
     async def query_flows(self, query: FlowIndexQuery) -> tuple[list[FlowIndexEntry], int]:
         """Matching non-child entries in index order, and the total before paging.
@@ -333,18 +297,6 @@ class SQLiteStore:
         return await asyncio.to_thread(self._query, query)
 
     def _query(self, query: FlowIndexQuery) -> tuple[list[FlowIndexEntry], int]:
-        where, params = _where(query)
-        # The same order and "strictly after" test as index.order_key.
-        time_column = "neg_ns" if query.descending else "timestamp_ns"
-        page_sql = f"SELECT flow_id, status, timestamp_ns, labels FROM flow_index WHERE {where}"
-        page_params = list(params)
-        if query.after is not None:
-            after = query.after
-            page_sql += f" AND (grp, {time_column}, flow_id) > (?, ?, ?)"
-            recent = -after.recent_ns if query.descending else after.recent_ns
-            page_params.extend((after.group, recent, after.flow_id))
-        page_sql += f" ORDER BY grp, {time_column}, flow_id LIMIT ?"
-        page_params.append(query.limit if query.limit > 0 else -1)
         with self._querier_lock:
             conn = self._querier
             if conn is None or self._closing:
@@ -352,17 +304,11 @@ class SQLiteStore:
             try:
                 conn.execute("BEGIN")  # count and page from one snapshot
                 try:
-                    rows = conn.execute(page_sql, page_params).fetchall()
-                    if query.after is None and (query.limit <= 0 or len(rows) < query.limit):
-                        total = len(rows)
-                    else:
-                        sql = f"SELECT count(*) FROM flow_index WHERE {where}"
-                        (total,) = conn.execute(sql, params).fetchone()
+                    return query_index(conn, query)
                 finally:
                     conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(f"failed to query flows: {exc}") from exc
-        return [_entry(*row) for row in rows], int(total)
 
     async def active_flow_ids(self) -> list[str]:
         """IDs of every indexed ``active`` flow (children included), sorted."""

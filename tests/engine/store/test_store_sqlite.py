@@ -17,7 +17,9 @@ from argyll.engine.store import (
     MemoryStore,
     SQLiteStore,
     open_store,
+    sqlite_query,
 )
+from argyll.engine.store.sqlite_query import prefix_end
 from argyll.errors import StoreError
 
 
@@ -195,3 +197,43 @@ def test_open_store_picks_the_implementation(tmp_path: Path) -> None:
     assert isinstance(open_store(None), MemoryStore)
     store = open_store(tmp_path)
     assert isinstance(store, SQLiteStore) and store.path == tmp_path / "argyll.db"
+
+
+def test_prefix_end_bounds_every_string_with_the_prefix() -> None:
+    assert prefix_end("ab") == "ac"
+    assert prefix_end("a\U0010ffff") == "b"
+    assert prefix_end("\U0010ffff") is None
+    assert prefix_end("a\ud7ff") == "a\ue000"
+    for s in ["ab", "ab\x00", "ab\U0010ffff\U0010ffff", "abzzz"]:
+        assert "ab" <= s < "ac"
+
+
+@pytest.mark.parametrize("sort_by_id_max", [0, 10_000])
+def test_prefix_queries_by_range_or_by_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_by_id_max: int
+) -> None:
+    """Both plans of an ID-prefix query (few matches: by ID; many: in index order)."""
+    monkeypatch.setattr(sqlite_query, "_SORT_BY_ID_MAX", sort_by_id_max)
+    flows = [f"p-{n:03d}" for n in range(120)] + ["p", "q-1", "o-9", "p-x:child:1"]
+
+    async def main() -> None:
+        store = SQLiteStore(tmp_path, clock=FakeClock())
+        await store.open()
+        for chunk in range(0, len(flows), 7):
+            batch = flows[chunk : chunk + 7]
+            await store.append_many([AppendBatch(("flow", f), 0, [started(f)]) for f in batch])
+        for descending in (False, True):
+            seen: list[str] = []
+            after = None
+            while True:
+                query = FlowIndexQuery(id_prefix="p-", descending=descending, limit=9, after=after)
+                page, total = await store.query_flows(query)
+                assert total == 120
+                if not page:
+                    break
+                seen += [e.flow_id for e in page]
+                after = page[-1].cursor
+            assert sorted(seen) == flows[:120] and len(set(seen)) == 120
+        await store.close()
+
+    run(main())
