@@ -1,4 +1,4 @@
-"""Catalog over HTTP: register, update, delete, list, get (CAT-2..8, API-2..4, API-10..14, VAL-2/3)."""
+"""Catalog over HTTP (CAT-2..8, API-2..4, API-10..14, VAL-2, VAL-3)."""
 
 from __future__ import annotations
 
