@@ -201,7 +201,8 @@ class SQLiteStore:
             (last_ns,) = conn.execute("SELECT max(timestamp_ns) FROM flow_index").fetchone()
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         return int(last_ns or 0)
 

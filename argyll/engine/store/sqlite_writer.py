@@ -200,7 +200,12 @@ class GroupCommitWriter:
                     except queue.Empty:
                         break
                 if group:
-                    self._commit(group)
+                    try:
+                        self._commit(group)
+                    except Exception as exc:  # a bug here must not leave callers waiting
+                        error = StoreError(f"failed to append events: {exc}")
+                        error.__cause__ = exc
+                        self._resolve(group, error)
         finally:
             self._conn.close()
 

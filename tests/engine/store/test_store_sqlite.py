@@ -237,3 +237,50 @@ def test_prefix_queries_by_range_or_by_order(
         await store.close()
 
     run(main())
+
+
+def test_a_failed_transaction_writes_nothing_and_the_store_goes_on(tmp_path: Path) -> None:
+    fail = True
+
+    def clock() -> int:  # read inside the transaction when the index changes
+        if fail:
+            raise OSError("clock unavailable")
+        return 1_790_000_000_000_000_000
+
+    async def main() -> None:
+        nonlocal fail
+        store = SQLiteStore(tmp_path, clock=clock)
+        await store.open()
+        with pytest.raises(StoreError, match="clock unavailable") as info:
+            await store.append_many(
+                [
+                    AppendBatch(("flow", "x"), 0, [event()]),
+                    AppendBatch(("flow", "a"), 0, [started("a")]),
+                ]
+            )
+        assert isinstance(info.value.__cause__, OSError)
+        assert await store.next_sequence(("flow", "x")) == 0
+        assert await store.flow_entry("a") is None
+        fail = False
+        await store.append(AppendBatch(("flow", "a"), 0, [started("a")]))
+        assert await store.active_flow_ids() == ["a"]
+        await store.close()
+
+    run(main())
+
+
+def test_the_same_instance_reopens_after_close(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path)
+
+    async def main() -> None:
+        await store.open()
+        await store.append(AppendBatch(("catalog",), 0, [event()]))
+        await store.close()
+        await store.open()
+        assert await store.next_sequence(("catalog",)) == 1
+        await store.append(AppendBatch(("catalog",), 1, [event()]))
+        assert store.status()["open"] is True
+        await store.close()
+        assert store.status()["open"] is False
+
+    run(main())
