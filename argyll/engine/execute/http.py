@@ -5,76 +5,40 @@ probe). Every call goes through one pooled ``aiohttp.ClientSession``
 (ARCHITECTURE "Choices already made"). Step-side problems come back as an
 ``Outcome`` or a health tuple, never as an exception; the runner decides what
 to record. This module knows nothing of flows, events or retries.
+
+The pure parts live beside it: ``http_url`` (placeholders, HTTP-1) and
+``http_outcome`` (response classification, HTTP-5/6); this module re-exports
+their public names.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
 from http import HTTPStatus
-from typing import Any, Final, Literal
-from urllib.parse import quote
+from typing import Any, Final
 
 import aiohttp
 import msgspec
-from yarl import URL
 
-from argyll.errors import ArgyllError
+from argyll.engine.execute.http_outcome import (
+    NO_OUTPUTS,
+    Outcome,
+    outputs_outcome,
+    permanent,
+    status_outcome,
+    transient,
+)
+from argyll.engine.execute.http_url import MissingArgument, resolve_url, to_url
 from argyll.model.step import Step
 
 __all__ = ["HTTPInvoker", "MissingArgument", "Outcome", "resolve_url"]
 
-OutcomeKind = Literal["success", "permanent", "transient"]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of one outbound call, classified for the runner (RETRY-1)."""
-
-    kind: OutcomeKind
-    """``success``, ``permanent`` (never retried) or ``transient`` (retryable)."""
-    outputs: dict[str, Any] | None = None
-    """On success, the parsed outputs; ``None`` means the step returned none."""
-    error: str = ""
-    """On failure, the error text the work item records."""
-
-
-class MissingArgument(ArgyllError):
-    """An endpoint placeholder has no invocation argument (HTTP-1).
-
-    Attributes:
-        name: The placeholder name.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"missing endpoint argument: {name}")
-        self.name = name
-
-
 _JSON: Final = "application/json"
-_PROBLEM_JSON: Final = "application/problem+json"
 _MAX_CONNECTIONS: Final = 1024
 _KEEPALIVE_S: Final = 30.0
 
-# Same pattern as argyll.model.validate.endpoint_params; split() keeps the
-# names at the odd indexes.
-_PLACEHOLDER: Final = re.compile(r"\{([^{}]+)\}")
-# HTTP-1: a path segment keeps letters, digits, "-._~" (always safe for quote)
-# and "$&+:=@"; "/ ? ; ," and space are encoded (Go's url.PathEscape).
-_SEGMENT_SAFE: Final = "$&+:=@"
-# A URL made only of RFC 3986 characters with well-formed %XX escapes is sent
-# exactly as built: yarl's default re-quoting would decode the %2C, %3B, %24
-# that HTTP-1 asks for.
-_ENCODED_URL: Final = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
-
 _encode = msgspec.json.Encoder().encode
-_decode_outputs = msgspec.json.Decoder(dict[str, Any] | None).decode
-_decode_any = msgspec.json.decode
-
-_NO_OUTPUTS: Final = Outcome("success")
 
 # Metadata key -> header (HTTP-2). Only these become headers; the webhook URL
 # only for async steps (ASYNC-1), whatever the flow metadata carries.
@@ -84,75 +48,6 @@ _META_HEADERS: Final = (
     ("receipt_token", "Argyll-Receipt-Token"),
 )
 _WEBHOOK_HEADER: Final = ("webhook_url", "Argyll-Webhook-URL")
-
-
-@lru_cache(maxsize=1024)
-def _template_parts(template: str) -> tuple[str, ...]:
-    return tuple(_PLACEHOLDER.split(template))
-
-
-def _segment(value: Any) -> str:
-    if isinstance(value, str):
-        text = value
-    else:
-        # CONV-7: an integral float renders like the integer ("5", not "5.0").
-        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-            value = int(value)
-        text = _encode(value).decode()
-    return quote(text, safe=_SEGMENT_SAFE)
-
-
-def resolve_url(template: str, args: Mapping[str, Any]) -> str:
-    """Fill the ``{name}`` placeholders of an endpoint template (HTTP-1).
-
-    A string argument is used as-is, any other value as compact JSON text;
-    either is then percent-encoded as a URL path segment: ASCII letters,
-    digits, ``-._~`` and ``$&+:=@`` stay literal, everything else (``/``,
-    ``?``, ``;``, ``,``, space, non-ASCII as UTF-8) is encoded. The rest of
-    the template is copied unchanged.
-
-    Args:
-        template: The endpoint or compensate URL with placeholders.
-        args: Invocation arguments by inner name.
-
-    Returns:
-        The URL with every placeholder replaced.
-
-    Raises:
-        MissingArgument: A placeholder names no argument (the first one found,
-            left to right).
-        TypeError: An argument value cannot be encoded as JSON.
-    """
-    if "{" not in template:
-        return template
-    parts = _template_parts(template)
-    if len(parts) == 1:
-        return template
-    out = list(parts)
-    for i in range(1, len(parts), 2):
-        name = parts[i]
-        if name not in args:
-            raise MissingArgument(name)
-        out[i] = _segment(args[name])
-    return "".join(out)
-
-
-@lru_cache(maxsize=4096)
-def _url(text: str) -> URL:
-    # Anything else (e.g. a space in the template itself) is normalized by
-    # yarl rather than sent as an invalid request line.
-    url = URL(text, encoded=True) if _ENCODED_URL.fullmatch(text) else URL(text)
-    url.port  # noqa: B018 -- yarl parses the authority lazily; fail here, not mid-request
-    return url
-
-
-def _transient(cause: str) -> Outcome:
-    # HTTP-6, with ": " as the separator (CONV-5).
-    return Outcome("transient", error=f"work not completed: {cause}")
-
-
-def _permanent(error: str) -> Outcome:
-    return Outcome("permanent", error=error)
 
 
 def _exc_text(exc: BaseException) -> str:
@@ -167,46 +62,6 @@ def _invalid_url(url: str, exc: Exception) -> str:
     else:
         reason = str(exc)
     return f"invalid URL: {url}: {reason}" if reason else f"invalid URL: {url}"
-
-
-def _media_type(content_type: str) -> str:
-    return content_type.partition(";")[0].strip().lower()
-
-
-def _status_error(status: int, content_type: str, body: bytes) -> Outcome:
-    """Classify a non-2xx response (HTTP-5, RETRY-1, COMP-4)."""
-    error = f"step returned HTTP error: status {status}"
-    if body and _media_type(content_type) == _PROBLEM_JSON:
-        try:
-            problem = _decode_any(body)
-        except msgspec.DecodeError:
-            problem = None
-        if isinstance(problem, dict):
-            fields = [problem.get(k) for k in ("type", "title", "detail")]
-            kind, title, detail = (f if isinstance(f, str) else "" for f in fields)
-            message = detail or title
-            # HTTP-5 extends the text when type, title or detail is set; a
-            # problem with only a type adds nothing readable, so no separator.
-            if (kind or title or detail) and message:
-                error = f"{error}: {message}"
-    if status >= 500:
-        return _transient(error)
-    return _permanent(error)
-
-
-def _parse_outputs(body: bytes) -> Outcome:
-    """The outputs of a 2xx body (HTTP-5): object, ``null`` or nothing."""
-    if not body:
-        return _NO_OUTPUTS
-    try:
-        outputs = _decode_outputs(body)
-    except msgspec.DecodeError as exc:
-        if not body.strip():
-            return _NO_OUTPUTS
-        return _permanent(f"invalid output JSON: {exc}")
-    if outputs is None:
-        return _NO_OUTPUTS
-    return Outcome("success", outputs=outputs)
 
 
 class HTTPInvoker:
@@ -291,9 +146,9 @@ class HTTPInvoker:
     ) -> tuple[int, str, bytes] | Outcome:
         """One request; the response, or the Outcome of a failed exchange."""
         try:
-            target = _url(url)
+            target = to_url(url)
         except ValueError as exc:
-            return _permanent(_invalid_url(url, exc))
+            return permanent(_invalid_url(url, exc))
         session = self._session()
         try:
             async with session.request(
@@ -308,23 +163,23 @@ class HTTPInvoker:
                 except (aiohttp.ClientError, OSError) as exc:
                     if 200 <= status < 300:
                         # HTTP-5: an unreadable body is permanent, whatever the cause.
-                        return _permanent(f"unreadable response body: {_exc_text(exc)}")
+                        return permanent(f"unreadable response body: {_exc_text(exc)}")
                     data = b""  # the status alone classifies the failure
                 return status, content_type, data
         except TimeoutError:
             # HTTP-4: a timeout is transient. (aiohttp's ServerTimeoutError is
             # also a ClientError, hence this clause first.)
-            return _transient(f"{method} {url}: timed out after {timeout_ms} ms")
+            return transient(f"{method} {url}: timed out after {timeout_ms} ms")
         except aiohttp.TooManyRedirects as exc:
-            return _permanent(f"{method} {url}: {_exc_text(exc)}")
+            return permanent(f"{method} {url}: {_exc_text(exc)}")
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
-            return _permanent(_invalid_url(url, exc))
+            return permanent(_invalid_url(url, exc))
         except ValueError as exc:
             # aiohttp/yarl reject a malformed URL or header value this way.
-            return _permanent(f"{method} {url}: invalid request: {_exc_text(exc)}")
+            return permanent(f"{method} {url}: invalid request: {_exc_text(exc)}")
         except (aiohttp.ClientError, OSError) as exc:
             # RETRY-1: refused, DNS, reset and friends are transient.
-            return _transient(f"{method} {url}: {_exc_text(exc)}")
+            return transient(f"{method} {url}: {_exc_text(exc)}")
 
     async def invoke(self, step: Step, args: dict[str, Any], metadata: dict[str, Any]) -> Outcome:
         """Invoke a ``sync`` or ``async`` step once (HTTP-1..6, ASYNC-1/2).
@@ -355,11 +210,11 @@ class HTTPInvoker:
         """
         http = step.http
         if http is None or not http.endpoint:
-            return _permanent(f"step {step.id} has no http endpoint")
+            return permanent(f"step {step.id} has no http endpoint")
         try:
             url = resolve_url(http.endpoint, args)
         except MissingArgument as exc:
-            return _permanent(str(exc))  # RETRY-1: placeholder errors are permanent
+            return permanent(str(exc))  # RETRY-1: placeholder errors are permanent
         method = http.method or "POST"
         is_async = step.type == "async"
         with_body = method != "GET"  # HTTP-3
@@ -370,11 +225,11 @@ class HTTPInvoker:
             return response
         status, content_type, data = response
         if not 200 <= status < 300:
-            return _status_error(status, content_type, data)
-        outcome = _parse_outputs(data)
+            return status_outcome(status, content_type, data)
+        outcome = outputs_outcome(data)
         if is_async and outcome.kind == "success":
             # ASYNC-2: the body is checked but its outputs are ignored.
-            return _NO_OUTPUTS
+            return NO_OUTPUTS
         return outcome
 
     async def compensate(
@@ -410,12 +265,12 @@ class HTTPInvoker:
         """
         http = step.http
         if http is None or not http.compensate:
-            return _permanent(f"step {step.id} has no compensate URL")
+            return permanent(f"step {step.id} has no compensate URL")
         values = {**inputs, **outputs} if outputs else inputs
         try:
             url = resolve_url(http.compensate, values)
         except MissingArgument as exc:
-            return _permanent(str(exc))
+            return permanent(str(exc))
         body = _encode({"input": inputs, "output": outputs})
         headers = self._headers(True, metadata, False)
         response = await self._send("POST", url, body, headers, self._timeout_ms(step))
@@ -423,8 +278,8 @@ class HTTPInvoker:
             return response
         status, content_type, data = response
         if 200 <= status < 300:
-            return _NO_OUTPUTS
-        return _status_error(status, content_type, data)
+            return NO_OUTPUTS
+        return status_outcome(status, content_type, data)
 
     async def probe(self, url: str, timeout_s: float = 3.0) -> tuple[str, str]:
         """Probe a step's ``health_check`` URL with a ``GET`` (HEALTH-4).
@@ -445,7 +300,7 @@ class HTTPInvoker:
         session = self._session()
         try:
             async with session.get(
-                _url(url), headers=self._get_headers, timeout=self._timeout(timeout_s)
+                to_url(url), headers=self._get_headers, timeout=self._timeout(timeout_s)
             ) as resp:
                 status = resp.status
         except TimeoutError:

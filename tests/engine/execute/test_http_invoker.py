@@ -699,3 +699,10 @@ def test_close_is_idempotent_and_final(step_service: StepService) -> None:
 def test_default_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError):
         HTTPInvoker(default_timeout_ms=0)
+
+
+def test_public_surface() -> None:
+    from argyll.engine.execute import http
+
+    assert http.__all__ == ["HTTPInvoker", "MissingArgument", "Outcome", "resolve_url"]
+    assert all(hasattr(http, name) for name in http.__all__)
