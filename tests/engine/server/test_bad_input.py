@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -148,11 +149,9 @@ def http(engine_url: str) -> Any:
 @given(body=step_bodies)
 def test_step_registration_never_500(http: httpx.Client, body: dict[str, Any]) -> None:
     check(http.post("/engine/step", json=body))
-    check(
-        http.put(
-            f"/engine/step/{body.get('id') if isinstance(body.get('id'), str) else 'x'}", json=body
-        )
-    )
+    raw_id = body.get("id")
+    path_id = quote(raw_id if isinstance(raw_id, str) and raw_id else "x", safe="")
+    check(http.put(f"/engine/step/{path_id}", json=body))
 
 
 @FAST
