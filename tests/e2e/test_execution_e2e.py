@@ -35,6 +35,7 @@ class Recorder:
             self.calls.append(
                 {
                     "path": request.url.path,
+                    "raw_path": request.scope["raw_path"].decode(),
                     "method": request.method,
                     "headers": dict(request.headers),
                     "body": body,
@@ -117,7 +118,7 @@ def test_sync_http_step_placeholders_headers_and_outputs(
     api: Api, uid: str, service: tuple[Recorder, str]
 ) -> None:  # HTTP-1..3, HTTP-5
     recorder, url = service
-    path = f"/orders-{uid}/a%20b"
+    path = f"/orders-{uid}/a b"
     recorder.plan(path, JSONResponse({"total": 12, "extra": 1}))
     api.register(
         http_step(
@@ -131,6 +132,7 @@ def test_sync_http_step_placeholders_headers_and_outputs(
     assert state["status"] == "completed"
     assert state["executions"][f"price-{uid}"]["outputs"] == {"total": 12}
     call = recorder.calls_to(path)[0]
+    assert call["raw_path"] == f"/orders-{uid}/a%20b"  # HTTP-1 path-segment encoding
     assert call["method"] == "POST"
     assert call["headers"]["argyll-flow-id"] == f"f-{uid}"
     assert call["headers"]["argyll-step-id"] == f"price-{uid}"
