@@ -274,25 +274,36 @@ class Engine:
             ConflictError: a different flow with this ID exists (409).
             InternalError: preparing the initial steps failed (FLOW-9).
         """
-        for _ in range(2):
-            existing = await self.existing_start(flow_id)
-            if existing is not None:
-                if same_start(existing, plan.goals, init):
-                    return False
-                raise ConflictError(f"flow exists with different plan or init: {flow_id}")
-            try:
-                tx = decide.start(
-                    self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
-                )
-            except Exception as exc:
-                log.exception("failed to start flow %s", flow_id)
-                raise InternalError(f"failed to start flow: {exc}") from exc
+        cached = await self.runner.cached_state(flow_id)
+        if cached is None:
+            # Optimistic: a new flow's first append expects sequence 0, so an
+            # existing flow shows up as a conflict without a read per start.
+            tx = self._decide_start(flow_id, plan, init, labels, metadata)
             try:
                 await self.runner.create(flow_id, tx)
                 return True
             except ConcurrencyError:
-                continue  # a concurrent duplicate start won; compare with it
+                pass
+        existing = await self.existing_start(flow_id)
+        if existing is not None and same_start(existing, plan.goals, init):
+            return False
         raise ConflictError(f"flow exists with different plan or init: {flow_id}")
+
+    def _decide_start(
+        self,
+        flow_id: str,
+        plan: ExecutionPlan,
+        init: dict[str, list[Any]],
+        labels: dict[str, str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> Any:
+        try:
+            return decide.start(
+                self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
+            )
+        except Exception as exc:
+            log.exception("failed to start flow %s", flow_id)
+            raise InternalError(f"failed to start flow: {exc}") from exc
 
     async def get_flow(self, flow_id: str) -> FlowState:
         """API-24."""

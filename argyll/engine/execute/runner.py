@@ -111,6 +111,11 @@ class FlowRunner:
                 break
             del self._cache[oldest]
 
+    async def cached_state(self, flow_id: str) -> FlowState | None:
+        """The state of a flow if it is in the projection cache; never reads the store."""
+        entry = self._cache.get(flow_id)
+        return entry.state if entry is not None else None
+
     async def state(self, flow_id: str) -> FlowState | None:
         """The current state of a flow (shared; callers must not mutate it)."""
         entry = await self._load(flow_id)

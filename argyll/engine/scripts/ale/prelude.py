@@ -43,6 +43,11 @@ def _pair(head: Any, tail: Any) -> Cons:
     return Cons(head, tail)
 
 
+def _for_seq(coll: Any) -> Any:
+    value = prelude_core.seq_bang(coll)
+    return None if value is False else value
+
+
 RUNTIME: dict[str, Callable[..., Any]] = {
     "R_tick": tick,
     "R_call": call,
@@ -51,6 +56,7 @@ RUNTIME: dict[str, Callable[..., Any]] = {
     "R_rest": _rest_args,
     "R_multi": make_multi_arity,
     "R_pair": _pair,
+    "R_forseq": _for_seq,
 }
 """Helpers that generated code calls directly."""
 

@@ -19,13 +19,12 @@ operation dispatches on the exact type. Only ``False`` is false (SCRIPT-4).
 
 from __future__ import annotations
 
-import decimal
-import math
 import types
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+from ..gofmt import format_go_g
 from .budget import AleError, alloc, tick
 
 __all__ = [
@@ -260,27 +259,9 @@ def ale_equal(left: Any, right: Any) -> bool:
 
 def format_float(value: float) -> str:
     """Format a float like Go's Ale: ``15.0``, ``1.5``, ``1.2345675e+06``, ``+inf``."""
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "+inf" if value > 0 else "-inf"
     if value.is_integer() and -(2**63) <= value < 2**63:
         return f"{int(value)}.0"
-    # Go's %g with the shortest representation switches to exponent form
-    # when the decimal exponent is < -4 or >= 6 (strconv: eprec = 6 when
-    # shortest), with at least two exponent digits.
-    digits_tuple = decimal.Decimal(repr(value)).normalize().as_tuple()
-    digits = "".join(str(d) for d in digits_tuple.digits)
-    exponent = int(digits_tuple.exponent) + len(digits) - 1
-    sign = "-" if digits_tuple.sign else ""
-    if exponent < -4 or exponent >= 6:
-        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
-    if exponent < 0:
-        return f"{sign}0.{'0' * (-exponent - 1)}{digits}"
-    if exponent + 1 >= len(digits):
-        return f"{sign}{digits}{'0' * (exponent + 1 - len(digits))}"
-    return f"{sign}{digits[: exponent + 1]}.{digits[exponent + 1 :]}"
+    return format_go_g(value).lower()
 
 
 def _quote(text: str) -> str:

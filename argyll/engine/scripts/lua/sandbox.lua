@@ -1,0 +1,184 @@
+-- Trusted Lua 5.2 bootstrap for the Argyll script sandbox (SCRIPT-6).
+--
+-- Runs once per runtime, before any user code, and returns the functions the
+-- host calls: compile(src) and run(fn, timeout, ...). It captures the
+-- dangerous primitives it needs (debug.sethook, debug.setupvalue, load,
+-- os.clock) as locals and then removes them from the real globals. User code
+-- only ever sees a fresh environment built from the whitelist below, with
+-- wrapped pcall/xpcall (a timeout cannot be swallowed), a setmetatable that
+-- refuses __gc, plain-only string.find, and no io, os, debug, package,
+-- require, dofile, loadfile, load, coroutine, collectgarbage or string.dump.
+
+local HOOK_EVERY = 1000
+local FIND_WORK_LIMIT = 100000000
+
+local debug_sethook = debug.sethook
+local debug_setupvalue = debug.setupvalue
+local os_clock = os.clock
+local load = load
+local pcall = pcall
+local error = error
+local type = type
+local tostring = tostring
+local select = select
+local rawget = rawget
+local next = next
+local setmetatable = setmetatable
+local getmetatable = getmetatable
+local string_find = string.find
+local table_pack = table.pack
+local table_unpack = table.unpack
+
+local TIMEOUT = "script exceeded its time limit"
+local OOM = "not enough memory"
+
+local state = { active = false, expired = false, oom = false, deadline = 0 }
+
+local function hook()
+  if state.active and os_clock() > state.deadline then
+    state.expired = true
+    error(TIMEOUT, 0)
+  end
+end
+
+local function check_state(ok, err)
+  if state.expired then
+    error(TIMEOUT, 0)
+  end
+  if not ok and err == OOM then
+    state.oom = true
+    error(OOM, 0)
+  end
+end
+
+local function safe_pcall(f, ...)
+  local results = table_pack(pcall(f, ...))
+  check_state(results[1], results[2])
+  return table_unpack(results, 1, results.n)
+end
+
+-- xpcall's handler would run inside the failing frame with hooks disabled when
+-- the error comes from the hook; run it after unwinding instead.
+local function safe_xpcall(f, handler, ...)
+  local results = table_pack(pcall(f, ...))
+  check_state(results[1], results[2])
+  if results[1] then
+    return table_unpack(results, 1, results.n)
+  end
+  return false, handler(results[2])
+end
+
+local function safe_setmetatable(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not allowed", 2)
+  end
+  return setmetatable(t, mt)
+end
+
+local function plain_find(s, pattern, init)
+  if type(s) == "string" and type(pattern) == "string" and #s * (#pattern + 1) > FIND_WORK_LIMIT then
+    error("string.find: subject and pattern too large", 2)
+  end
+  return string_find(s, pattern, init, true)
+end
+
+local function no_print() end
+
+local function copy(source, skip)
+  local result = {}
+  for k, v in next, source do
+    if not (skip and skip[k]) then
+      result[k] = v
+    end
+  end
+  return result
+end
+
+local STRING = copy(string, { dump = true, match = true, gmatch = true, gsub = true })
+STRING.find = plain_find
+local TABLE = copy(table)
+local MATH = copy(math)
+local BIT32 = copy(bit32)
+
+local BASE = {
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
+  pcall = safe_pcall, xpcall = safe_xpcall, select = select, tonumber = tonumber,
+  tostring = tostring, type = type, rawequal = rawequal, rawlen = rawlen,
+  rawget = rawget, rawset = rawset, setmetatable = safe_setmetatable,
+  getmetatable = getmetatable, unpack = table_unpack, print = no_print,
+  _VERSION = _VERSION,
+}
+
+-- Method syntax on strings ("x"):upper() goes through the shared string
+-- metatable: point it at a private copy nobody can reach and hide it.
+local string_meta = getmetatable("")
+string_meta.__index = copy(STRING)
+string_meta.__metatable = false
+
+-- Strip the real globals too (defence in depth; user code never sees them).
+for _, name in next, {
+  "python", "debug", "io", "os", "package", "require", "dofile", "loadfile",
+  "load", "loadstring", "collectgarbage", "coroutine", "module",
+} do
+  _G[name] = nil
+end
+string.dump = nil
+
+local EMPTY = setmetatable({}, { __newindex = function() error("no environment", 2) end, __metatable = false })
+
+local function make_env()
+  local env = copy(BASE)
+  env.string = copy(STRING)
+  env.table = copy(TABLE)
+  env.math = copy(MATH)
+  env.bit32 = copy(BIT32)
+  env._G = env
+  return env
+end
+
+local function compile(src)
+  return load(src, "=script", "t", EMPTY)
+end
+
+local function error_text(err)
+  local kind = type(err)
+  if kind == "string" then
+    return err
+  end
+  if kind == "number" then
+    return tostring(err)
+  end
+  return "(error object is a " .. kind .. " value)"
+end
+
+local function finish(fn, ok, result)
+  state.active = false
+  debug_sethook()
+  debug_setupvalue(fn, 1, EMPTY)
+  if state.expired then
+    return "time", nil
+  end
+  if not ok then
+    if state.oom or result == OOM then
+      return "memory", nil
+    end
+    return "error", error_text(result)
+  end
+  return "ok", result
+end
+
+local function run(fn, timeout, ...)
+  debug_setupvalue(fn, 1, make_env())
+  state.expired = false
+  state.oom = false
+  state.deadline = os_clock() + timeout
+  state.active = true
+  debug_sethook(hook, "", HOOK_EVERY)
+  return finish(fn, pcall(fn, ...))
+end
+
+local function truthy(value)
+  return value ~= nil and value ~= false
+end
+
+return compile, run, truthy
