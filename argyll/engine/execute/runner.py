@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from argyll.engine.eventlog import decode_payload, encode_payload
+from argyll.engine.execute.tokens import TokenSource
 from argyll.engine.flow import decide
 from argyll.engine.flow.state import apply, new_state
 from argyll.engine.flow.tx import (
@@ -69,6 +69,7 @@ class FlowRunner:
         self._cache_size = engine.config.timebox_cache_size
         self._slots: dict[str, _Slot] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._tokens = TokenSource()
 
     # state ---------------------------------------------------------------
 
@@ -78,7 +79,7 @@ class FlowRunner:
         return Env(
             now=e.clock.now(),
             scripts=e.scripts,
-            new_token=lambda: str(uuid.uuid4()),
+            new_token=self._tokens,
             retry=e.config.retry,
             webhook_base_url=e.config.webhook_base_url,
             healthy=e.dispatchable,
