@@ -43,7 +43,7 @@ def test_plan1_required_is_sorted() -> None:
 
 
 def test_plan2_empty_goals(chain: AttributeGraph) -> None:
-    with pytest.raises(BadRequestError, match="^at least one goal step is required$"):
+    with pytest.raises(BadRequestError, match=r"^at least one goal step is required$"):
         plan_of(chain, [])
 
 
@@ -390,7 +390,7 @@ def test_plan10_child_unknown_goal_lists_top_level_goals() -> None:
 
 def test_plan10_chain_cycle() -> None:
     graph = graph_of(step("loop", goals=["loop"], outputs=["o"]))
-    with pytest.raises(InternalError, match="^circular dependency detected: step loop$"):
+    with pytest.raises(InternalError, match=r"^circular dependency detected: step loop$"):
         plan_of(graph, ["loop"])
 
 
