@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from argyll.sdk.context import StepHandler
     from argyll.sdk.step_builder import StepBuilder
 
-__all__ = ["DEFAULT_STEP_PORT", "ServerHandle", "run_step", "serve_step"]
+__all__ = ["DEFAULT_STEP_PORT", "ServerHandle", "bind_socket", "run_step", "serve_step"]
 
 log = logging.getLogger("argyll.sdk")
 
@@ -39,7 +39,12 @@ DEFAULT_STEP_PORT = 8081
 _WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening, non-blocking TCP socket on ``(host, port)``; port ``0`` picks a free one.
+
+    Raises:
+        OSError: The address is in use or not available.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -54,9 +59,10 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 class ServerHandle:
-    """A step server running in a background thread.
+    """A step server (or any ASGI app) running under uvicorn in a background thread.
 
-    Use it as a context manager, or call ``stop()``.
+    ``StepBuilder.serve`` returns one, already started. Use it as a context
+    manager, or call ``stop()``.
 
     Attributes:
         url: The advertised base URL, ``http://{hostname}:{port}``.
@@ -169,7 +175,7 @@ def serve_step(
         )
     # Validate before binding: an invalid step starts nothing.
     builder.with_server(f"http://{hostname}:1").build()
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     served = builder.with_server(f"http://{hostname}:{sock.getsockname()[1]}")
     step = served.build()
     client = builder._client()
