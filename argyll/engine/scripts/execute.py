@@ -43,7 +43,11 @@ def run_ale(compiled: Any, args: dict[str, Any], budget: Budget) -> dict[str, An
 
 
 def run_lua(
-    key: str, source: str, arg_names: Sequence[str], args: dict[str, Any], budget: Budget,
+    key: str,
+    source: str,
+    arg_names: Sequence[str],
+    args: dict[str, Any],
+    budget: Budget,
     cache_size: int,
 ) -> dict[str, Any]:
     """Compile (cached per thread) and run a Lua script; return its outputs (SCRIPT-3)."""

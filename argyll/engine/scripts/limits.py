@@ -165,12 +165,12 @@ class ScriptLimits:
         """
         source = os.environ if env is None else env
         values: dict[str, object] = {"workers": default_workers()}
-        for var, (field, parse) in _ENV_FIELDS.items():
+        for var, (name, parse) in _ENV_FIELDS.items():
             text = source.get(var, "").strip()
             if not text:
                 continue
             try:
-                values[field] = parse(text)
+                values[name] = parse(text)
             except ValueError as exc:
                 raise ConfigError(f'invalid {var}: "{text}" ({exc})') from None
         return cls(**values)  # type: ignore[arg-type]

@@ -75,7 +75,7 @@ def _limit_resources(memory: int) -> None:
         (resource.RLIMIT_CORE, 0),
     ):
         try:
-            soft, hard = resource.getrlimit(limit)
+            _soft, hard = resource.getrlimit(limit)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
             resource.setrlimit(limit, (value, hard))

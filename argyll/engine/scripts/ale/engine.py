@@ -85,16 +85,19 @@ def load_ale(
 ) -> CompiledAle:
     """Rebuild a compiled script from its marshal-safe parts (in a worker)."""
     namespace = globals_for(constants)
-    exec(code_object or marshal.loads(code), namespace)  # noqa: S102 - validated code
+    exec(code_object or marshal.loads(code), namespace)
     return CompiledAle(arg_names, code, constants, namespace["RESULT"])
 
 
-def call_ale(compiled: CompiledAle, args: dict[str, Any], budget: Budget) -> tuple[Any, Any]:
+def call_ale(
+    compiled: CompiledAle, args: dict[str, Any], budget: Budget, convert: bool = True
+) -> tuple[Any, Any]:
     """Call a compiled script with ``args`` under ``budget``.
 
     Returns:
         ``(raw, json)``: the raw Ale result (for truthiness) and its JSON
-        conversion (SCRIPT-3).
+        conversion (SCRIPT-3), or ``None`` for the latter when ``convert`` is
+        false.
 
     Raises:
         ScriptLimitExceeded: A time, memory, size, depth or recursion limit.
@@ -104,7 +107,7 @@ def call_ale(compiled: CompiledAle, args: dict[str, Any], budget: Budget) -> tup
     try:
         with metered(budget.timeout, budget.memory):
             raw = compiled.function(*values)
-            converted = to_json(raw, budget.max_depth, budget.max_items)
+            converted = to_json(raw, budget.max_depth, budget.max_items) if convert else None
     except AleLimit as exc:
         kind = exc.kind if exc.kind in ("time", "memory", "depth", "recursion") else "size"
         message = exc.detail or budget.message(kind)  # type: ignore[arg-type]

@@ -68,7 +68,11 @@ def _chain(t: Translator, args: Sequence[Object], scope: Scope, is_and: bool) ->
     name = t.fresh("t")
     rest = _chain(t, args[1:], scope, is_and)
     then, other = (rest, sym(name)) if is_and else (sym(name), rest)
-    return expr(sym("do"), expr(sym("setv"), sym(name), value), expr(sym("if"), t.truthy(sym(name)), then, other))
+    return expr(
+        sym("do"),
+        expr(sym("setv"), sym(name), value),
+        expr(sym("if"), t.truthy(sym(name)), then, other),
+    )
 
 
 def _and(t: Translator, form: Expression, scope: Scope) -> Object:
@@ -96,10 +100,15 @@ def _pair(clause: Object, what: str) -> tuple[Object, Object]:
 
 
 def _always(test: Object) -> bool:
-    return type(test) is Keyword or (type(test) is AleBool and test.value) or type(test) in (
-        Integer,
-        Float,
-        String,
+    return (
+        type(test) is Keyword
+        or (type(test) is AleBool and test.value)
+        or type(test)
+        in (
+            Integer,
+            Float,
+            String,
+        )
     )
 
 
@@ -152,7 +161,10 @@ def _let(t: Translator, form: Expression, scope: Scope) -> Object:
     pairs = _bindings(args[0])
     values = [t.form(value, scope) for _, value in pairs]
     inner = Scope(scope)
-    setters = [expr(sym("setv"), sym(_bind(t, inner, name)), value) for (name, _), value in zip(pairs, values, strict=True)]
+    setters = [
+        expr(sym("setv"), sym(_bind(t, inner, name)), value)
+        for (name, _), value in zip(pairs, values, strict=True)
+    ]
     return expr(sym("do"), *setters, t.body(args[1:], inner))
 
 
@@ -172,7 +184,10 @@ def _let_rec(t: Translator, form: Expression, scope: Scope) -> Object:
     pairs = _bindings(args[0])
     inner = Scope(scope)
     names = [_bind(t, inner, name) for name, _ in pairs]
-    setters = [expr(sym("setv"), sym(n), t.form(value, inner)) for n, (_, value) in zip(names, pairs, strict=True)]
+    setters = [
+        expr(sym("setv"), sym(n), t.form(value, inner))
+        for n, (_, value) in zip(names, pairs, strict=True)
+    ]
     return expr(sym("do"), *setters, t.body(args[1:], inner))
 
 
@@ -180,7 +195,9 @@ def _if_let(t: Translator, form: Expression, scope: Scope) -> Object:
     args = _args(form, 2, 3)
     name, test = _pair(args[0], "if-let binding")
     other = args[2] if len(args) == 3 else _ale("null")
-    rewritten = Expression((_ale("let"), List((name, test)), Expression((_ale("if"), name, args[1], other))))
+    rewritten = Expression(
+        (_ale("let"), List((name, test)), Expression((_ale("if"), name, args[1], other)))
+    )
     return t.form(rewritten, scope)
 
 
@@ -188,13 +205,17 @@ def _when_let(t: Translator, form: Expression, scope: Scope) -> Object:
     args = _args(form, 2)
     name, test = _pair(args[0], "when-let binding")
     body = Expression((_ale("begin"), *args[1:]))
-    return t.form(Expression((_ale("let"), List((name, test)), Expression((_ale("when"), name, body)))), scope)
+    return t.form(
+        Expression((_ale("let"), List((name, test)), Expression((_ale("when"), name, body)))), scope
+    )
 
 
 # --- procedures -----------------------------------------------------------------------
 
 
-def _params(t: Translator, params: Object, scope: Scope) -> tuple[list[Object], list[Object], int, int]:
+def _params(
+    t: Translator, params: Object, scope: Scope
+) -> tuple[list[Object], list[Object], int, int]:
     """Bind parameters in ``scope``; return (hy params, prologue, min, max)."""
     if type(params) is Symbol:
         raw = t.fresh("r")
@@ -219,7 +240,9 @@ def _params(t: Translator, params: Object, scope: Scope) -> tuple[list[Object], 
     return hy_params, prologue, len(items), len(items)
 
 
-def _fn(t: Translator, params: Object, body: Sequence[Object], scope: Scope) -> tuple[Object, int, int]:
+def _fn(
+    t: Translator, params: Object, body: Sequence[Object], scope: Scope
+) -> tuple[Object, int, int]:
     inner = Scope(scope)
     hy_params, prologue, low, high = _params(t, params, inner)
     fn = expr(sym("fn"), List(hy_params), expr(sym("R_tick")), *prologue, t.body(body, inner))
@@ -272,29 +295,35 @@ def _begin(t: Translator, form: Expression, scope: Scope) -> Object:
 def _quote_spec(form: Object) -> tuple[object, ...]:
     kind = type(form)
     if kind is Integer:
-        return ("lit", int(form))  # type: ignore[call-overload]
+        return ("lit", int(form))
     if kind is Float:
-        return ("lit", float(form))  # type: ignore[arg-type]
+        return ("lit", float(form))
     if kind is String:
         return ("lit", str(form))
     if kind is AleBool:
-        return ("lit", form.value)  # type: ignore[attr-defined]
+        return ("lit", form.value)
     if kind is Keyword:
-        return ("kw", form.name)  # type: ignore[attr-defined]
+        return ("kw", form.name)
     if kind is AleRatio:
-        return ("ratio", form.value.numerator, form.value.denominator)  # type: ignore[attr-defined]
+        return ("ratio", form.value.numerator, form.value.denominator)
     if kind is Expression:
-        items = list(form)  # type: ignore[call-overload]
+        items = list(form)
         if len(items) == 3 and type(items[1]) is Symbol and str(items[1]) == ".":
             return ("pair", _quote_spec(items[0]), _quote_spec(items[2]))
         return ("list", tuple(_quote_spec(item) for item in items))
     if kind is List:
-        return ("vector", tuple(_quote_spec(item) for item in form))  # type: ignore[attr-defined]
+        return ("vector", tuple(_quote_spec(item) for item in form))
     if kind is Dict:
-        items = list(form)  # type: ignore[call-overload]
+        items = list(form)
         if len(items) % 2:
             raise AleCompileError("object literal requires key/value pairs")
-        return ("object", tuple((_quote_spec(k), _quote_spec(v)) for k, v in zip(items[0::2], items[1::2], strict=True)))
+        return (
+            "object",
+            tuple(
+                (_quote_spec(k), _quote_spec(v))
+                for k, v in zip(items[0::2], items[1::2], strict=True)
+            ),
+        )
     if kind is Symbol and str(form) in ("true", "false", "null", "nil"):
         return ("lit", {"true": True, "false": False}.get(str(form)))
     raise AleCompileError(f"quoting symbols is not supported: {show(form)}")

@@ -31,7 +31,7 @@ def _kget(name: str, coll: Any) -> Any:
 
 def _kget_default(name: str, coll: Any, default: Any) -> Any:
     if type(coll) is dict:
-        return coll[name] if name in coll else default
+        return coll.get(name, default)
     raise AleError(f"got {type_name(coll)}, expected mapped")
 
 

@@ -117,9 +117,7 @@ def juxt(func: Any, *funcs: Any) -> Callable[..., Any]:
     return juxtaposed
 
 
-def make_multi_arity(
-    clauses: list[Any], arities: list[Any]
-) -> Callable[..., Any]:
+def make_multi_arity(clauses: list[Any], arities: list[Any]) -> Callable[..., Any]:
     """Build a procedure dispatching on argument count over compiled clauses.
 
     Args:
@@ -193,7 +191,7 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "vector": lambda v: type(v) is list,
     "object": lambda v: type(v) is dict,
     "list": _is_list,
-    "pair": lambda v: type(v) is Cons or type(v) is list and len(v) > 0,
+    "pair": lambda v: type(v) is Cons or (type(v) is list and len(v) > 0),
     "cons": lambda v: type(v) is Cons,
     "seq": _is_seq,
     "procedure": _is_procedure,
@@ -209,10 +207,7 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
 
 def _variadic(test: Callable[[Any], bool], negate: bool) -> Callable[..., bool]:
     def predicate(first: Any, *rest: Any) -> bool:
-        for value in (first, *rest):
-            if test(value) == negate:
-                return False
-        return True
+        return all(test(value) != negate for value in (first, *rest))
 
     return predicate
 

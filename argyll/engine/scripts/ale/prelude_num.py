@@ -81,9 +81,13 @@ def add(*args: Any) -> Any:
     """``(+ n*)``: the sum; ``(+)`` is 0."""
     if len(args) == 2:
         left, right = args
-        if type(left) is int and type(right) is int and -_INT_FAST < left < _INT_FAST:
-            if -_INT_FAST < right < _INT_FAST:
-                return left + right
+        if (
+            type(left) is int
+            and type(right) is int
+            and -_INT_FAST < left < _INT_FAST
+            and -_INT_FAST < right < _INT_FAST
+        ):
+            return left + right
     result: Any = 0
     for arg in args:
         result = _binary(_add2, result, arg)

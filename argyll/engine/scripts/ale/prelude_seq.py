@@ -22,6 +22,7 @@ from .values import (
     Keyword,
     LazySeq,
     ale_equal,
+    collect,
     iter_seq,
     key_of,
     key_value,
@@ -343,15 +344,14 @@ def object_(*items: Any) -> dict[Any, Any]:
 def _concat_all(colls: tuple[Any, ...]) -> list[Any]:
     result: list[Any] = []
     for coll in colls:
-        result.extend(iter_seq(coll))
-    alloc(8 * len(result) + 56)
+        collect(iter_seq(coll), result)
     return result
 
 
 def seq_to_vector(*colls: Any) -> list[Any]:
     """``(seq->vector s*)``: realise and concatenate into a vector."""
     if len(colls) == 1 and type(colls[0]) is list:
-        return colls[0]  # type: ignore[no-any-return]
+        return colls[0]
     return _concat_all(colls)
 
 
@@ -371,7 +371,7 @@ def assoc(coll: Any, *args: Any) -> Any:
         pair = args[0]
         if type(pair) is Cons and pair.size < 0:
             key, value = pair.head, pair.tail
-        elif type(pair) is list and len(pair) == 2 or type(pair) is Cons and pair.size == 2:
+        elif (type(pair) is list and len(pair) == 2) or (type(pair) is Cons and pair.size == 2):
             key, value = first(pair), first(rest(pair))
         else:
             raise AleError(f"got {type_name(pair)}, expected pair")

@@ -38,14 +38,14 @@ class AleSyntaxError(Exception):
     """The source is not valid Ale syntax."""
 
 
-class AleBool(Object):
+class AleBool(Object):  # type: ignore[misc]
     """``#t`` / ``#f``."""
 
     def __init__(self, value: bool) -> None:
         self.value = value
 
 
-class AleRatio(Object):
+class AleRatio(Object):  # type: ignore[misc]
     """A ratio literal such as ``1/2``."""
 
     def __init__(self, value: Fraction) -> None:
@@ -93,7 +93,7 @@ class AleReader(HyReader):  # type: ignore[misc]
 
     def __init__(self) -> None:
         super().__init__()
-        self.reader_macros = {}
+        self.reader_macros: dict[str, Handler] = {}
         self.ends_ident = set('(){}[]"')
         self.reader_table = dict(_TABLE)
 

@@ -58,11 +58,53 @@ FALSE = "False"
 _LITERALS = {"true": TRUE, "false": FALSE, "null": NONE, "nil": NONE}
 
 UNSUPPORTED = frozenset(
-    """define define-lambda define-macro declare private import eval read asm special
-    macro macroexpand macroexpand-1 syntax-quote unquote unquote-splicing go go! chan
-    spawn future delay lazy generate lazy-seq with-open time current-time gensym sym
-    print println pr prn try recover defer %defer letfn def defn fn setv import
-    promise force""".split()
+    [
+        "define",
+        "define-lambda",
+        "define-macro",
+        "declare",
+        "private",
+        "import",
+        "eval",
+        "read",
+        "asm",
+        "special",
+        "macro",
+        "macroexpand",
+        "macroexpand-1",
+        "syntax-quote",
+        "unquote",
+        "unquote-splicing",
+        "go",
+        "go!",
+        "chan",
+        "spawn",
+        "future",
+        "delay",
+        "lazy",
+        "generate",
+        "lazy-seq",
+        "with-open",
+        "time",
+        "current-time",
+        "gensym",
+        "sym",
+        "print",
+        "println",
+        "pr",
+        "prn",
+        "try",
+        "recover",
+        "defer",
+        "%defer",
+        "letfn",
+        "def",
+        "defn",
+        "fn",
+        "setv",
+        "promise",
+        "force",
+    ]
 )
 
 
@@ -178,24 +220,24 @@ class Translator:
         if kind is Symbol:
             return self.symbol(str(form), scope)
         if kind is Expression:
-            return self.expression(form, scope)  # type: ignore[arg-type]
+            return self.expression(form, scope)
         if kind is Integer:
-            return Integer(int(form))  # type: ignore[call-overload]
+            return Integer(int(form))
         if kind is Float:
-            return Float(float(form))  # type: ignore[arg-type]
+            return Float(float(form))
         if kind is String:
             return String(str(form))
         if kind is Keyword:
-            return self.constant(("kw", form.name))  # type: ignore[attr-defined]
+            return self.constant(("kw", form.name))
         if kind is AleBool:
-            return sym(TRUE if form.value else FALSE)  # type: ignore[attr-defined]
+            return sym(TRUE if form.value else FALSE)
         if kind is AleRatio:
-            value = form.value  # type: ignore[attr-defined]
+            value = form.value
             return self.constant(("ratio", value.numerator, value.denominator))
         if kind is List:
-            return List([self.form(item, scope) for item in form])  # type: ignore[attr-defined]
+            return List([self.form(item, scope) for item in form])
         if kind is Dict:
-            return self.object_literal(form, scope)  # type: ignore[arg-type]
+            return self.object_literal(form, scope)
         raise AleCompileError(f"unsupported syntax: {_show(form)}")
 
     def symbol(self, name: str, scope: Scope) -> Symbol:
@@ -222,7 +264,7 @@ class Translator:
         if all(type(k) in (Keyword, String) for k in keys):
             pairs: list[Object] = []
             for key, value in zip(keys, items[1::2], strict=True):
-                text = key.name if type(key) is Keyword else str(key)  # type: ignore[attr-defined]
+                text = key.name if type(key) is Keyword else str(key)
                 pairs.append(String(text))
                 pairs.append(self.form(value, scope))
             return Dict(pairs)
@@ -253,7 +295,7 @@ class Translator:
             if not 1 <= len(args) <= 2:
                 raise AleCompileError(f"keyword call takes 1 or 2 arguments: {_show(form)}")
             helper = "R_kget" if len(args) == 1 else "R_kgetd"
-            name_text = String(head.name)  # type: ignore[attr-defined]
+            name_text = String(head.name)
             return expr(sym(helper), name_text, *(self.form(a, scope) for a in args))
         callee = self.form(head, scope)
         return expr(sym("R_call"), callee, *(self.form(a, scope) for a in args))
@@ -269,13 +311,13 @@ def _render(form: Object) -> str:
     if type(form) is Symbol or type(form) is String:
         return str(form)
     if type(form) is Keyword:
-        return ":" + form.name  # type: ignore[attr-defined]
+        return ":" + str(form.name)
     if type(form) is Expression:
-        return "(" + " ".join(_render(f) for f in form) + ")"  # type: ignore[attr-defined]
+        return "(" + " ".join(_render(f) for f in form) + ")"
     if type(form) is List:
-        return "[" + " ".join(_render(f) for f in form) + "]"  # type: ignore[attr-defined]
+        return "[" + " ".join(_render(f) for f in form) + "]"
     if type(form) in (Integer, Float):
-        return repr(form.real)  # type: ignore[attr-defined]
+        return repr(form.real)
     return type(form).__name__
 
 

@@ -47,6 +47,9 @@ _NAME = re.compile(
 )
 
 
+_GLOBAL = re.compile(r"P\d+_.*|R_.*|C\d+")
+
+
 class UnsafeCode(Exception):
     """The generated code contains something outside the allow-list."""
 
@@ -61,44 +64,60 @@ def validate(tree: ast.Module, global_names: frozenset[str]) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
             raise UnsafeCode(f"disallowed node {type(node).__name__}")
-        if isinstance(node, ast.Name | ast.FunctionDef | ast.arg):
-            name = node.id if isinstance(node, ast.Name) else (
-                node.name if isinstance(node, ast.FunctionDef) else node.arg
-            )
-            if "__" in name or not _NAME.fullmatch(name):
-                raise UnsafeCode(f"disallowed name {name!r}")
-            if isinstance(node, ast.Name) and re.fullmatch(r"P\d+_.*|R_.*|C\d+", name):
-                if name not in global_names:
-                    raise UnsafeCode(f"unknown global {name!r}")
-        elif isinstance(node, ast.FunctionDef):
-            pass
-        if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns):
-            raise UnsafeCode("decorators and annotations are not allowed")
-        if isinstance(node, ast.arguments) and (
-            node.defaults or node.kw_defaults or node.kwonlyargs or node.kwarg or node.posonlyargs
-        ):
-            raise UnsafeCode("only positional parameters are allowed")
-        if isinstance(node, ast.arg) and node.annotation is not None:
-            raise UnsafeCode("annotations are not allowed")
-        if isinstance(node, ast.Call):
-            if node.keywords or not isinstance(node.func, ast.Name):
-                raise UnsafeCode("only plain calls of generated names are allowed")
-        if isinstance(node, ast.Assign):
-            if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-                raise UnsafeCode("only single-name assignment is allowed")
-        if isinstance(node, ast.Compare):
-            if (
-                len(node.ops) != 1
-                or not isinstance(node.comparators[0], ast.Constant)
-                or node.comparators[0].value is not False
-            ):
-                raise UnsafeCode("only 'is not False' comparisons are allowed")
-        if isinstance(node, ast.Constant):
-            if type(node.value) not in (str, int, float, bool, type(None)):
-                raise UnsafeCode(f"disallowed constant {type(node.value).__name__}")
-        if isinstance(node, ast.Dict) and any(
-            not isinstance(key, ast.Constant) or type(key.value) is not str for key in node.keys
-        ):
-            raise UnsafeCode("object literal keys must be strings")
-        if isinstance(node, ast.UnaryOp) and not isinstance(node.operand, ast.Constant):
-            raise UnsafeCode("unary operators only apply to constants")
+        problem = _problem(node, global_names)
+        if problem:
+            raise UnsafeCode(problem)
+
+
+def _name_of(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.FunctionDef):
+        return node.name
+    if isinstance(node, ast.arg):
+        return node.arg
+    return None
+
+
+def _problem(node: ast.AST, global_names: frozenset[str]) -> str:
+    name = _name_of(node)
+    if name is not None:
+        if "__" in name or not _NAME.fullmatch(name):
+            return f"disallowed name {name!r}"
+        if isinstance(node, ast.Name) and _GLOBAL.fullmatch(name) and name not in global_names:
+            return f"unknown global {name!r}"
+    if isinstance(node, ast.FunctionDef) and (node.decorator_list or node.returns):
+        return "decorators and annotations are not allowed"
+    if isinstance(node, ast.arguments) and (
+        node.defaults or node.kw_defaults or node.kwonlyargs or node.kwarg or node.posonlyargs
+    ):
+        return "only positional parameters are allowed"
+    if isinstance(node, ast.arg) and node.annotation is not None:
+        return "annotations are not allowed"
+    if isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name)):
+        return "only plain calls of generated names are allowed"
+    if isinstance(node, ast.Assign) and (
+        len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name)
+    ):
+        return "only single-name assignment is allowed"
+    if isinstance(node, ast.Compare) and (
+        len(node.ops) != 1
+        or not isinstance(node.comparators[0], ast.Constant)
+        or node.comparators[0].value is not False
+    ):
+        return "only 'is not False' comparisons are allowed"
+    if isinstance(node, ast.Constant) and type(node.value) not in (
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+    ):
+        return f"disallowed constant {type(node.value).__name__}"
+    if isinstance(node, ast.Dict) and any(
+        not isinstance(key, ast.Constant) or type(key.value) is not str for key in node.keys
+    ):
+        return "object literal keys must be strings"
+    if isinstance(node, ast.UnaryOp) and not isinstance(node.operand, ast.Constant):
+        return "unary operators only apply to constants"
+    return ""

@@ -33,6 +33,7 @@ __all__ = [
     "Keyword",
     "LazySeq",
     "ale_equal",
+    "collect",
     "format_float",
     "iter_seq",
     "key_of",
@@ -111,6 +112,7 @@ class _LazyBuffer:
                 self.source = None
                 return False
             tick()
+            alloc(8)
             items.append(item)
         return True
 
@@ -215,9 +217,18 @@ def realize(value: Any) -> list[Any]:
     """All elements of a sequence as a Python list, charged to the budget."""
     if type(value) is list:
         return value
-    items = list(iter_seq(value))
-    alloc(8 * len(items) + 56)
-    return items
+    return collect(iter_seq(value))
+
+
+def collect(items: Iterator[Any], into: list[Any] | None = None) -> list[Any]:
+    """Append every item to a list, charging 8 bytes per slot as it grows."""
+    result: list[Any] = [] if into is None else into
+    alloc(56)
+    for item in items:
+        result.append(item)
+        if len(result) & 1023 == 0:
+            alloc(8192)
+    return result
 
 
 def ale_equal(left: Any, right: Any) -> bool:
@@ -300,7 +311,7 @@ def to_str(value: Any, quoted: bool = False) -> str:
     if kind is Fraction:
         return f"{value.numerator}/{value.denominator}"
     if kind is Keyword:
-        return ":" + value.name
+        return ":" + str(value.name)
     if kind is list:
         return "[" + " ".join(to_str(item, True) for item in iter_seq(value)) + "]"
     if kind is dict:

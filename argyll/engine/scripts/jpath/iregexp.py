@@ -151,7 +151,7 @@ class IRegexp:
             raise IRegexpError(f"invalid quantifier {{{body}}}")
         low = int(low_text)
         high = None if comma and not high_text else int(high_text or low_text)
-        if high is not None and high < low or low > 1000 or (high or 0) > 1000:
+        if (high is not None and high < low) or low > 1000 or (high or 0) > 1000:
             raise IRegexpError(f"invalid quantifier {{{body}}}")
         return low, high
 
@@ -218,7 +218,10 @@ class IRegexp:
                 tests.append(self._escape())
                 continue
             low = self._class_char()
-            if self._peek() == "-" and self._pattern[self._pos + 1 : self._pos + 2] not in ("]", ""):
+            if self._peek() == "-" and self._pattern[self._pos + 1 : self._pos + 2] not in (
+                "]",
+                "",
+            ):
                 self._pos += 1
                 high = self._class_char()
                 if high < low:

@@ -23,8 +23,8 @@ __all__ = [
     "NOTHING",
     "Compare",
     "Descend",
-    "Expr",
     "ExactField",
+    "Expr",
     "Filter",
     "Function",
     "JPathLimit",
@@ -102,7 +102,7 @@ def _root(datum: DatumInContext) -> Any:
     return datum.value
 
 
-class ExactField(JSONPath):  # type: ignore[misc]
+class ExactField(JSONPath):
     """A member-name selector that never means wildcard (``$['*']``)."""
 
     def __init__(self, name: str) -> None:
@@ -122,7 +122,7 @@ class ExactField(JSONPath):  # type: ignore[misc]
         return hash(("exact", self.name))
 
 
-class Selectors(JSONPath):  # type: ignore[misc]
+class Selectors(JSONPath):
     """A bracketed list of selectors: the concatenation of each one's results."""
 
     def __init__(self, selectors: list[JSONPath]) -> None:
@@ -138,7 +138,7 @@ class Selectors(JSONPath):  # type: ignore[misc]
         return hash(tuple(self.selectors))
 
 
-class Descend(JSONPath):  # type: ignore[misc]
+class Descend(JSONPath):
     """``left..selector``: apply ``selector`` to each node of ``left`` and all its descendants."""
 
     def __init__(self, left: JSONPath, selector: JSONPath) -> None:
@@ -179,7 +179,7 @@ class Expr:
         raise NotImplementedError
 
 
-class Filter(JSONPath):  # type: ignore[misc]
+class Filter(JSONPath):
     """``[?expr]``: the children of each node for which ``expr`` holds."""
 
     def __init__(self, expr: Expr) -> None:

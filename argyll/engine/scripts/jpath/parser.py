@@ -315,7 +315,7 @@ class _Parser:
 
     def test_operand(self) -> Expr:
         if self.peek() in ("$", "@"):
-            path, singular = self.query()
+            path, _singular = self.query()
             return Query(path, path_is_relative(path), singular=False)
         name = self.match(_FUNC)
         if name is None:
@@ -330,7 +330,9 @@ class _Parser:
         char = self.peek()
         if char in ("$", "@"):
             path, singular = self.query()
-            return Query(path, path_is_relative(path), singular), "singular" if singular else "nodes"
+            return Query(
+                path, path_is_relative(path), singular
+            ), "singular" if singular else "nodes"
         if char in ("'", '"'):
             return Literal(self.string()), "literal"
         number = self.match(_NUMBER)
@@ -374,6 +376,8 @@ def path_is_relative(path: JSONPath) -> bool:
             return True
         if isinstance(node, Root):
             return False
+        if not isinstance(node, Child | Descend):
+            raise JPathSyntaxError("malformed query")
         node = node.left
 
 
@@ -390,7 +394,11 @@ def _check_comparable(expr: Expr, kind: str) -> None:
 
 def _value_arg(arg: tuple[Expr, str], name: str) -> Expr:
     expr, kind = arg
-    if kind in ("literal", "singular") or kind in ("function:length", "function:count", "function:value"):
+    if kind in ("literal", "singular") or kind in (
+        "function:length",
+        "function:count",
+        "function:value",
+    ):
         return expr
     raise JPathSyntaxError(f"{name}() needs a value argument")
 
@@ -400,7 +408,7 @@ def _make_function(name: str, args: list[tuple[Expr, str]]) -> Function:
     if len(args) != expected:
         raise JPathSyntaxError(f"{name}() takes {expected} argument(s)")
     if name in ("count", "value"):
-        expr, kind = args[0]
+        expr, _kind = args[0]
         if not isinstance(expr, Query):
             raise JPathSyntaxError(f"{name}() needs a query argument")
         return Function(name, [expr])

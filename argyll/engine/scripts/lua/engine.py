@@ -33,8 +33,30 @@ COMPILE_PREFIX = "lua compile error: "
 _BASE_MEMORY = 64 << 20  # headroom above a call's budget between calls
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset(
-    "and break do else elseif end false for function goto if in local nil not or "
-    "repeat return then true until while".split()
+    [
+        "and",
+        "break",
+        "do",
+        "else",
+        "elseif",
+        "end",
+        "false",
+        "for",
+        "function",
+        "goto",
+        "if",
+        "in",
+        "local",
+        "nil",
+        "not",
+        "or",
+        "repeat",
+        "return",
+        "then",
+        "true",
+        "until",
+        "while",
+    ]
 )
 _INT64 = 1 << 63
 _SAFE_INT = 1 << 53
@@ -201,7 +223,9 @@ class LuaSandbox:
             return value
         if kind is float:
             if math.isnan(value) or math.isinf(value):
-                raise ScriptRuntimeError(RUNTIME_PREFIX + "result is not a valid JSON number", "lua")
+                raise ScriptRuntimeError(
+                    RUNTIME_PREFIX + "result is not a valid JSON number", "lua"
+                )
             if value.is_integer() and -_INT64 <= value < _INT64:
                 return int(value)
             return value

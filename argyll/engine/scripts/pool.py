@@ -1,0 +1,282 @@
+"""A warm pool of script worker processes with a hard-kill watchdog (SCRIPT-6).
+
+Workers start lazily (none at import or construction), one per concurrent
+request up to ``size``. A request that outlives ``2 x timeout + 0.25 s`` gets
+its worker SIGKILLed; a worker that dies (rlimit, crash) is reaped; either way
+a replacement is started in the background so the pool stays warm.
+:meth:`WorkerPool.close` kills every worker, idle or busy, and is idempotent;
+a ``weakref.finalize`` does the same if the pool is garbage-collected or the
+interpreter exits without it.
+
+Calls are blocking and thread-safe: run them from a thread pool, never on the
+event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntimeError
+
+from .limits import Budget, LimitKind
+from .worker import MAX_FRAME, read_exact, write_frame
+
+__all__ = ["WorkerPool"]
+
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "from argyll.engine.scripts.worker import main; main()"
+)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+
+
+class _WorkerGone(Exception):
+    """The worker died or had to be killed."""
+
+
+class _Worker:
+    """One worker process and the scripts it has been sent."""
+
+    def __init__(self, memory_cap: int, cache_size: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(memory_cap), str(cache_size)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.fd_in = self.proc.stdin.fileno()
+        self.fd_out = self.proc.stdout.fileno()
+        self.known: OrderedDict[str, None] = OrderedDict()
+        self.cache_size = cache_size
+
+    def remember(self, key: str) -> None:
+        self.known[key] = None
+        self.known.move_to_end(key)
+        while len(self.known) > self.cache_size:
+            self.known.popitem(last=False)
+
+    def exchange(self, payload: bytes, deadline: float) -> bytes:
+        """Send one frame and wait for the answer until ``deadline``."""
+        try:
+            write_frame(self.fd_in, payload)
+        except OSError:
+            raise _WorkerGone from None
+        poller = select.poll()
+        poller.register(self.fd_out, select.POLLIN | select.POLLHUP | select.POLLERR)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            raise _WorkerGone
+        header = read_exact(self.fd_out, 4)
+        if header is None:
+            raise _WorkerGone
+        size = int.from_bytes(header, "big")
+        if size > MAX_FRAME:
+            raise _WorkerGone
+        body = read_exact(self.fd_out, size)
+        if body is None:
+            raise _WorkerGone
+        return body
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _kill_all(workers: set[_Worker]) -> None:
+    for worker in list(workers):
+        worker.kill()
+    workers.clear()
+
+
+class WorkerPool:
+    """Up to ``size`` worker processes shared by all callers."""
+
+    def __init__(self, size: int, memory_cap: int, cache_size: int) -> None:
+        import msgspec
+
+        self._size = max(1, size)
+        self._memory_cap = memory_cap
+        self._cache_size = cache_size
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._starting = 0
+        self._closed = False
+        self._encoder = msgspec.msgpack.Encoder(enc_hook=str)
+        self._decoder = msgspec.msgpack.Decoder()
+        self._finalizer = weakref.finalize(self, _kill_all, self._all)
+
+    @property
+    def process_ids(self) -> list[int]:
+        """PIDs of the live workers (for tests and diagnostics)."""
+        with self._cond:
+            return [worker.proc.pid for worker in self._all]
+
+    def _spawn(self) -> _Worker | None:
+        try:
+            worker = _Worker(self._memory_cap, self._cache_size)
+        except OSError:
+            worker = None
+        with self._cond:
+            self._starting -= 1
+            if worker is not None:
+                if self._closed:
+                    worker.kill()
+                    worker = None
+                else:
+                    self._all.add(worker)
+            self._cond.notify_all()
+        return worker
+
+    def _replace_in_background(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._starting += 1
+
+        def start() -> None:
+            worker = self._spawn()
+            if worker is not None:
+                self._release(worker)
+
+        threading.Thread(target=start, name="argyll-script-spawn", daemon=True).start()
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise ScriptRuntimeError("script runner is closed")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._starting < self._size:
+                    self._starting += 1
+                    break
+                self._cond.wait()
+        worker = self._spawn()
+        if worker is None:
+            raise ScriptRuntimeError("could not start a script worker")
+        return worker
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            if self._closed:
+                worker.kill()
+                self._all.discard(worker)
+                return
+            self._idle.append(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._cond:
+            self._all.discard(worker)
+            self._cond.notify()
+        self._replace_in_background()
+
+    def call(
+        self,
+        language: str,
+        key: str,
+        payload: Any,
+        arg_names: list[str],
+        args: dict[str, Any],
+        budget: Budget,
+    ) -> dict[str, Any]:
+        """Run one script in a worker and return its outputs.
+
+        Raises:
+            ScriptLimitExceeded: A limit, including the hard kill after
+                ``2 x timeout + 0.25 s`` or a worker death.
+            ScriptRuntimeError / ScriptCompileError: As reported by the worker.
+        """
+        worker = self._acquire()
+        deadline = time.monotonic() + budget.timeout * 2 + 0.25
+        try:
+            send = payload if key not in worker.known else None
+            response = self._exchange(
+                worker, language, key, send, arg_names, args, budget, deadline
+            )
+            if response[0] == "miss":
+                response = self._exchange(
+                    worker, language, key, payload, arg_names, args, budget, deadline
+                )
+        except _WorkerGone:
+            died = worker.proc.poll() is not None and time.monotonic() < deadline
+            self._discard(worker)
+            gone: LimitKind = "memory" if died else "time"
+            raise ScriptLimitExceeded(budget.message(gone), language, gone) from None
+        except BaseException:
+            self._discard(worker)
+            raise
+        status = response[0]
+        if status == "err" and response[1] == "memory":
+            self._discard(worker)  # it may be in a degraded state; start afresh
+        else:
+            worker.remember(key)
+            self._release(worker)
+        if status == "ok":
+            return response[1]  # type: ignore[no-any-return]
+        kind, message = response[1], response[2]
+        if kind == "compile":
+            raise ScriptCompileError(message, language)
+        if kind == "runtime":
+            raise ScriptRuntimeError(message, language)
+        raise ScriptLimitExceeded(message or budget.message(kind), language, kind)
+
+    def _exchange(
+        self,
+        worker: _Worker,
+        language: str,
+        key: str,
+        payload: Any,
+        arg_names: list[str],
+        args: dict[str, Any],
+        budget: Budget,
+        deadline: float,
+    ) -> list[Any]:
+        request = [
+            language,
+            key,
+            payload,
+            arg_names,
+            args,
+            budget.timeout,
+            budget.memory,
+            budget.max_depth,
+            budget.max_items,
+        ]
+        answer = worker.exchange(self._encoder.encode(request), deadline)
+        return self._decoder.decode(answer)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Kill every worker (idle or busy); safe to call more than once."""
+        with self._cond:
+            self._closed = True
+            self._idle.clear()
+            self._cond.notify_all()
+        self._finalizer()
