@@ -31,6 +31,19 @@ def engine_url(engine_process: EngineProcess) -> str:
     return engine_process.url
 
 
+@pytest.fixture(scope="module")
+def isolated_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh engine for one test module, for tests (like examples) whose
+    attribute names could clash with other tests' steps in the shared engine
+    (VAL-2 type conflicts)."""
+    proc = EngineProcess(tmp_path_factory.mktemp("isolated-engine"))
+    proc.start()
+    try:
+        yield proc.url
+    finally:
+        proc.stop()
+
+
 @pytest.fixture
 def api(engine_url: str) -> Iterator[Api]:
     """A JSON client for the session's engine."""

@@ -21,13 +21,13 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def test_script_step_example(engine_url: str) -> None:  # SCRIPT-1..3, INPUT-5 defaults
-    result = load("script_step").main(engine_url)
+def test_script_step_example(isolated_engine_url: str) -> None:  # SCRIPT-1..3, INPUT-5 defaults
+    result = load("script_step").main(isolated_engine_url)
     assert result == {"total": 36.0, "label": "total for 30"}
 
 
-def test_http_steps_example(engine_url: str) -> None:  # HTTP-1, ASYNC-1..4
-    result = load("http_steps").main(engine_url)
+def test_http_steps_example(isolated_engine_url: str) -> None:  # HTTP-1, ASYNC-1..4
+    result = load("http_steps").main(isolated_engine_url)
     assert result == {"status": "completed", "tracking": "TRK-c-42"}
 
 
