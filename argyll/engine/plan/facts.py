@@ -42,6 +42,7 @@ class StepFacts:
     Attributes:
         step: The stored step itself (a frozen snapshot).
         inputs: Required and optional attributes, sorted by name.
+        input_names: Their names, in the same order.
         required: Names of required attributes, sorted.
         required_set: The same names as a set, for membership tests.
         outputs: Names of output attributes, sorted.
@@ -56,6 +57,7 @@ class StepFacts:
 
     step: Step
     inputs: tuple[InputFact, ...]
+    input_names: tuple[str, ...]
     required: tuple[str, ...]
     required_set: frozenset[str]
     outputs: tuple[str, ...]
@@ -94,6 +96,7 @@ class StepFacts:
         return cls(
             step=step,
             inputs=tuple(inputs),
+            input_names=tuple(i.name for i in inputs),
             required=required,
             required_set=frozenset(required),
             outputs=tuple(outputs),

@@ -57,10 +57,12 @@ class AttributeGraph:
         self.version = 0
         self._providers: dict[str, list[str]] = {}
         self._consumers: dict[str, list[str]] = {}
+        self._required_by: dict[str, list[str]] = {}
         self._declared: dict[str, int] = {}
         self._types: dict[str, dict[str, int]] = {}
         self._seq: dict[str, int] = {}
         self._next_seq = 0
+        self._flows: set[str] = set()
 
     # reading -----------------------------------------------------------------
 
@@ -91,6 +93,11 @@ class AttributeGraph:
         """Read-only view: attribute name -> consumer IDs (names without consumers absent)."""
         return self._consumers
 
+    @property
+    def required_index(self) -> Mapping[str, Sequence[str]]:
+        """Read-only view: attribute name -> IDs of steps requiring it (role ``required``)."""
+        return self._required_by
+
     def declared_types(self, name: str) -> Mapping[str, int]:
         """How many registered steps declare ``name`` with each ``type`` (``""`` = untyped)."""
         return self._types.get(name, {})
@@ -105,9 +112,7 @@ class AttributeGraph:
 
     def flow_steps(self) -> list[str]:
         """IDs of steps with child goals (``flow`` steps), in registration order."""
-        ids = [sid for sid, f in self.facts.items() if f.flow_goals]
-        ids.sort(key=self._seq.__getitem__)
-        return ids
+        return sorted(self._flows, key=self._seq.__getitem__)
 
     def to_wire(self) -> dict[str, AttributeEdges]:
         """The catalog's ``attributes`` object (CAT-6), sorted by name.
@@ -139,9 +144,10 @@ class AttributeGraph:
         self.facts[step.id] = facts
         self._seq[step.id] = self._next_seq
         self._next_seq += 1
-        self._link(facts, outputs=facts.outputs, inputs=_input_names(facts))
+        self._link(step.id, facts.outputs, facts.input_names, facts.required)
         self._count(facts, +1)
         self._connect(facts)
+        self._track_flow(facts)
         self.version += 1
 
     def replace_step(self, step: Step) -> None:
@@ -156,24 +162,25 @@ class AttributeGraph:
         """
         old = self.facts[step.id]
         new = StepFacts.of(step)
-        old_in, new_in = set(_input_names(old)), set(_input_names(new))
-        old_out, new_out = set(old.outputs), set(new.outputs)
         self._unlink(
             step.id,
-            outputs=[n for n in old.outputs if n not in new_out],
-            inputs=[n for n in _input_names(old) if n not in new_in],
+            _minus(old.outputs, new.outputs),
+            _minus(old.input_names, new.input_names),
+            _minus(old.required, new.required),
         )
         self._count(old, -1)
         self.steps[step.id] = step
         self.facts[step.id] = new
         self._link(
-            new,
-            outputs=[n for n in new.outputs if n not in old_out],
-            inputs=[n for n in _input_names(new) if n not in old_in],
+            step.id,
+            _minus(new.outputs, old.outputs),
+            _minus(new.input_names, old.input_names),
+            _minus(new.required, old.required),
         )
         self._count(new, +1)
         self.dependencies.remove_node(step.id)
         self._connect(new)
+        self._track_flow(new)
         self.version += 1
 
     def remove_step(self, step_id: str) -> None:
@@ -185,9 +192,10 @@ class AttributeGraph:
         facts = self.facts.pop(step_id)
         del self.steps[step_id]
         del self._seq[step_id]
-        self._unlink(step_id, outputs=facts.outputs, inputs=_input_names(facts))
+        self._unlink(step_id, facts.outputs, facts.input_names, facts.required)
         self._count(facts, -1)
         self.dependencies.remove_node(step_id)
+        self._flows.discard(step_id)
         self.version += 1
 
     def copy(self) -> AttributeGraph:
@@ -199,24 +207,29 @@ class AttributeGraph:
         other.version = self.version
         other._providers = {k: list(v) for k, v in self._providers.items()}
         other._consumers = {k: list(v) for k, v in self._consumers.items()}
+        other._required_by = {k: list(v) for k, v in self._required_by.items()}
         other._declared = dict(self._declared)
         other._types = {k: dict(v) for k, v in self._types.items()}
         other._seq = dict(self._seq)
         other._next_seq = self._next_seq
+        other._flows = set(self._flows)
         return other
 
     # internals ---------------------------------------------------------------
 
-    def _link(self, facts: StepFacts, outputs: Sequence[str], inputs: Sequence[str]) -> None:
-        sid = facts.step.id
-        for name in outputs:
-            self._providers.setdefault(name, []).append(sid)
-        for name in inputs:
-            self._consumers.setdefault(name, []).append(sid)
+    def _indexes(self) -> tuple[dict[str, list[str]], ...]:
+        return (self._providers, self._consumers, self._required_by)
 
-    def _unlink(self, sid: str, outputs: Sequence[str], inputs: Sequence[str]) -> None:
-        for index, names in ((self._providers, outputs), (self._consumers, inputs)):
-            for name in names:
+    def _link(self, sid: str, *names: Sequence[str]) -> None:
+        """Append ``sid`` to the provider, consumer and required-by lists of ``names``."""
+        for index, group in zip(self._indexes(), names, strict=True):
+            for name in group:
+                index.setdefault(name, []).append(sid)
+
+    def _unlink(self, sid: str, *names: Sequence[str]) -> None:
+        """Remove ``sid`` from those lists; drop lists left empty."""
+        for index, group in zip(self._indexes(), names, strict=True):
+            for name in group:
                 ids = index[name]
                 ids.remove(sid)
                 if not ids:
@@ -238,11 +251,17 @@ class AttributeGraph:
                 if not types:
                     del self._types[name]
 
+    def _track_flow(self, facts: StepFacts) -> None:
+        if facts.flow_goals:
+            self._flows.add(facts.step.id)
+        else:
+            self._flows.discard(facts.step.id)
+
     def _connect(self, facts: StepFacts) -> None:
         sid = facts.step.id
         graph = self.dependencies
         graph.add_node(sid)
-        for name in _input_names(facts):
+        for name in facts.input_names:
             for provider in self._providers.get(name, ()):
                 graph.add_edge(provider, sid)
         for name in facts.outputs:
@@ -250,5 +269,7 @@ class AttributeGraph:
                 graph.add_edge(sid, consumer)
 
 
-def _input_names(facts: StepFacts) -> tuple[str, ...]:
-    return tuple(i.name for i in facts.inputs)
+def _minus(names: Sequence[str], other: Sequence[str]) -> list[str]:
+    """``names`` without those in ``other``, order kept."""
+    drop = set(other)
+    return [n for n in names if n not in drop]

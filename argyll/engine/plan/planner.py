@@ -155,34 +155,37 @@ class _Walk:
         upstream = set(goals)
         todo = list(upstream)
         while todo:
-            for inp in facts[todo.pop()].inputs:
-                for provider in providers.get(inp.name, ()):
+            for name in facts[todo.pop()].input_names:
+                for provider in providers.get(name, ()):
                     if provider not in upstream:
                         upstream.add(provider)
                         todo.append(provider)
+        # Worklist fixpoint: count each step's required names not yet
+        # available; a step whose count reaches zero becomes satisfiable.
         available = self.available
         unmet: dict[str, int] = {}
         ready: list[str] = []
         for sid in upstream:
             f = facts[sid]
-            if f.none_inputs and any(n in has for n in f.none_inputs):
+            if f.none_inputs and not has.isdisjoint(f.none_inputs):
                 continue  # blocked (PLAN-3): never satisfiable
-            count = sum(1 for n in f.required if n not in available)
+            count = len(f.required_set - available) if f.required else 0
             if count:
                 unmet[sid] = count
             else:
                 ready.append(sid)
-        consumers = self.graph.consumer_index
+        required_by = self.graph.required_index
+        satisfiable = self.satisfiable
         while ready:
             sid = ready.pop()
-            self.satisfiable.add(sid)
+            satisfiable.add(sid)
             for name in facts[sid].outputs:
                 if name in available:
                     continue
                 available.add(name)
-                for consumer in consumers.get(name, ()):
+                for consumer in required_by.get(name, ()):
                     left = unmet.get(consumer)
-                    if left is None or name not in facts[consumer].required_set:
+                    if left is None:
                         continue
                     if left == 1:
                         del unmet[consumer]
