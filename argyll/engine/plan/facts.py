@@ -107,11 +107,6 @@ class StepFacts:
             guaranteed=tuple(sorted(set(guaranteed))),
         )
 
-    @property
-    def declared(self) -> tuple[str, ...]:
-        """Every declared attribute name, sorted."""
-        return tuple(name for name, _ in self.types)
-
 
 def _guaranteed(role: str, default: str) -> bool:
     # PLAN-10: a child flow can rely on these inputs having a value.

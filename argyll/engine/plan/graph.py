@@ -15,6 +15,7 @@ mutates its graph only after the event is durable.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import networkx as nx
@@ -36,9 +37,10 @@ class AttributeGraph:
       duplicates;
     - an attribute name has a wire entry (:meth:`to_wire`) exactly while at
       least one registered step declares it, whatever its role;
+    - ``required_index`` is the subset of the consumer lists whose role is
+      ``required`` (pass 1 of the planner walks it);
     - ``dependencies`` has one node per step and an edge ``P -> C`` whenever
-      ``P`` provides an attribute that ``C`` takes as an input (a step that
-      outputs one of its own inputs has a self-loop).
+      ``P`` provides an attribute that ``C`` takes as an input.
 
     Attributes:
         steps: Stored steps by ID, in registration order (an update keeps
@@ -109,6 +111,11 @@ class AttributeGraph:
             KeyError: ``step_id`` is not registered.
         """
         return self._seq[step_id]
+
+    @property
+    def flow_ids(self) -> AbstractSet[str]:
+        """Read-only view: IDs of steps with child goals (``flow`` steps), unordered."""
+        return self._flows
 
     def flow_steps(self) -> list[str]:
         """IDs of steps with child goals (``flow`` steps), in registration order."""

@@ -88,9 +88,9 @@ def _create(
     if any(goal not in steps for goal in goals):
         raise NotFoundError(f"step not found: [{' '.join(top_goals)}]")
     plan = _Walk(graph, init, preview, match).plan(goals)
-    for sid, step_facts in ((sid, graph.facts[sid]) for sid in plan.steps):
-        if not step_facts.flow_goals:
-            continue
+    flows = graph.flow_ids
+    for sid in [sid for sid in plan.steps if sid in flows] if flows else ():
+        step_facts = graph.facts[sid]
         if sid in chain:
             raise InternalError(f"circular dependency detected: step {sid}")
         plan.children[sid] = _create(
