@@ -16,19 +16,14 @@ from msgspec import structs
 
 from argyll.errors import ClientError, StepRegistrationError, StepValidationError
 from argyll.model.ids import kebab_case, sanitize_id
-from argyll.model.step import (
-    AttributeMapping,
-    AttributeSpec,
-    ConstConfig,
-    FlowConfig,
-    HTTPConfig,
-    MetaConfig,
-    OptionalConfig,
-    OutputConfig,
-    RequiredConfig,
-    ScriptConfig,
-    Step,
-    WorkConfig,
+from argyll.model.step import AttributeSpec, FlowConfig, HTTPConfig, ScriptConfig, Step, WorkConfig
+from argyll.sdk.attributes import (
+    const_spec,
+    for_each_spec,
+    meta_spec,
+    optional_spec,
+    output_spec,
+    required_spec,
 )
 from argyll.sdk.validation import build_problems
 
@@ -42,19 +37,6 @@ __all__ = ["StepBuilder"]
 
 def _new_step() -> Step:
     return Step(type="sync")
-
-
-def _json_text(what: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{what} must be a JSON text such as '0' or '\"text\"', got "
-            f"{type(value).__name__} {value!r}: pass json.dumps(value)"
-        )
-    return value
-
-
-def _mapping(inner_name: str) -> AttributeMapping | None:
-    return AttributeMapping(name=inner_name) if inner_name else None
 
 
 @dataclass(frozen=True)
@@ -135,14 +117,7 @@ class StepBuilder:
             for_each: Run one work item per element of the array value.
             inner_name: The parameter name the step receives (mapping).
         """
-        config = RequiredConfig(
-            collect=str(collect), for_each=for_each, mapping=_mapping(inner_name)
-        )
-        has_config = config != RequiredConfig()
-        return self._with_attribute(
-            name,
-            AttributeSpec(role="required", type=str(type), required=config if has_config else None),
-        )
+        return self._with_attribute(name, required_spec(type, collect, for_each, inner_name))
 
     def optional(
         self,
@@ -171,18 +146,8 @@ class StepBuilder:
         Raises:
             TypeError: ``default`` is not a string.
         """
-        config = OptionalConfig(
-            collect=str(collect),
-            for_each=for_each,
-            default=_json_text("default", default),
-            deadline=deadline,
-            mapping=_mapping(inner_name),
-        )
-        has_config = config != OptionalConfig()
-        return self._with_attribute(
-            name,
-            AttributeSpec(role="optional", type=str(type), optional=config if has_config else None),
-        )
+        spec = optional_spec(type, default, collect, for_each, deadline, inner_name)
+        return self._with_attribute(name, spec)
 
     def const(self, name: str, type: str, value: str) -> StepBuilder:
         """Declare a fixed input baked into the definition.
@@ -195,10 +160,7 @@ class StepBuilder:
         Raises:
             TypeError: ``value`` is not a string.
         """
-        spec = AttributeSpec(
-            role="const", type=str(type), const=ConstConfig(value=_json_text("value", value))
-        )
-        return self._with_attribute(name, spec)
+        return self._with_attribute(name, const_spec(type, value))
 
     def meta(self, name: str, meta_key: str, type: str = "") -> StepBuilder:
         """Declare an input filled from execution metadata at run time (TYPE-2).
@@ -209,8 +171,7 @@ class StepBuilder:
                 ``webhook_url`` (async steps) or a flow metadata key.
             type: An ``AttributeType``; ``""`` leaves it untyped.
         """
-        spec = AttributeSpec(role="meta", type=str(type), meta=MetaConfig(key=meta_key))
-        return self._with_attribute(name, spec)
+        return self._with_attribute(name, meta_spec(type, meta_key))
 
     def output(self, name: str, type: str = "", *, inner_name: str = "") -> StepBuilder:
         """Declare an output.
@@ -220,13 +181,7 @@ class StepBuilder:
             type: An ``AttributeType``; ``""`` leaves it untyped.
             inner_name: The key the step returns it under (mapping).
         """
-        mapping = _mapping(inner_name)
-        spec = AttributeSpec(
-            role="output",
-            type=str(type),
-            output=OutputConfig(mapping=mapping) if mapping is not None else None,
-        )
-        return self._with_attribute(name, spec)
+        return self._with_attribute(name, output_spec(type, inner_name))
 
     def with_for_each(self, name: str) -> StepBuilder:
         """Mark the declared input ``name`` for per-element expansion (WORK-3).
@@ -235,20 +190,7 @@ class StepBuilder:
             StepValidationError: ``name`` is not a declared required or
                 optional attribute.
         """
-        spec = self.step.attributes.get(name)
-        if spec is None or spec.role not in ("required", "optional"):
-            found = "not declared" if spec is None else f"a {spec.role} attribute"
-            problem = f'for_each needs a declared required or optional input: "{name}" is {found}'
-            raise StepValidationError(problem, [problem])
-        if spec.role == "required":
-            spec = structs.replace(
-                spec, required=structs.replace(spec.required or RequiredConfig(), for_each=True)
-            )
-        else:
-            spec = structs.replace(
-                spec, optional=structs.replace(spec.optional or OptionalConfig(), for_each=True)
-            )
-        return self._with_attribute(name, spec)
+        return self._with_attribute(name, for_each_spec(name, self.step.attributes.get(name)))
 
     # -- execution type -----------------------------------------------------
 
@@ -465,6 +407,8 @@ class StepBuilder:
         the engine starts; a 409 (or ``update()``) updates the step. On
         SIGINT/SIGTERM the server stops accepting connections, lets in-flight
         requests finish, and this returns; a second signal forces the exit.
+        Signals can be caught only in the main thread: called from another
+        thread, this serves until the process ends.
 
         Raises:
             StepValidationError: The step is invalid; nothing was started.
