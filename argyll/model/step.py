@@ -190,8 +190,12 @@ class Step(msgspec.Struct, frozen=True, omit_defaults=True):
     work_config: WorkConfig | None = None
 
     def attrs(self) -> dict[str, AttributeSpec]:
-        """The attributes without ``null`` entries (only invalid steps have those)."""
-        return {k: v for k, v in self.attributes.items() if v is not None}
+        """The attributes without ``null`` entries (only invalid steps have those).
+
+        Cached per step object: steps are immutable, and the flow core asks
+        for these on every decision. Do not mutate the returned dict.
+        """
+        return _facts(self).attrs
 
     def names_with_role(self, *roles: str) -> list[str]:
         """Attribute names whose role is one of ``roles``, sorted."""
@@ -199,18 +203,42 @@ class Step(msgspec.Struct, frozen=True, omit_defaults=True):
 
     @property
     def input_names(self) -> list[str]:
-        """Required and optional attribute names, sorted."""
-        return self.names_with_role(*INPUT_ROLES)
+        """Required and optional attribute names, sorted (cached; do not mutate)."""
+        return _facts(self).inputs
 
     @property
     def required_names(self) -> list[str]:
-        """Required attribute names, sorted."""
-        return self.names_with_role("required")
+        """Required attribute names, sorted (cached; do not mutate)."""
+        return _facts(self).required
 
     @property
     def output_names(self) -> list[str]:
-        """Output attribute names, sorted."""
-        return self.names_with_role("output")
+        """Output attribute names, sorted (cached; do not mutate)."""
+        return _facts(self).outputs
+
+
+class _Facts:
+    __slots__ = ("attrs", "inputs", "outputs", "required", "step")
+
+    def __init__(self, step: Step) -> None:
+        self.step = step  # keeps id(step) valid while cached
+        self.attrs = {k: v for k, v in step.attributes.items() if v is not None}
+        self.inputs = sorted(k for k, v in self.attrs.items() if v.role in INPUT_ROLES)
+        self.required = sorted(k for k, v in self.attrs.items() if v.role == "required")
+        self.outputs = sorted(k for k, v in self.attrs.items() if v.role == "output")
+
+
+_FACTS: dict[int, _Facts] = {}
+_FACTS_LIMIT = 8192
+
+
+def _facts(step: Step) -> _Facts:
+    facts = _FACTS.get(id(step))
+    if facts is None or facts.step is not step:
+        if len(_FACTS) >= _FACTS_LIMIT:
+            _FACTS.clear()
+        facts = _FACTS[id(step)] = _Facts(step)
+    return facts
 
 
 def inner_name(name: str, spec: AttributeSpec) -> str:

@@ -33,7 +33,11 @@ def _status(tx: Tx, step_id: str) -> str:
 
 
 def _will_skip(tx: Tx, step: Step) -> bool:
-    return bool(inp.unsatisfied_gates(tx, step))
+    memo = tx.memo("will_skip")
+    known = memo.get(step.id)
+    if known is None:
+        known = memo[step.id] = bool(inp.unsatisfied_gates(tx, step))
+    return bool(known)
 
 
 def outputs_needed(tx: Tx, step_id: str) -> bool:
@@ -123,6 +127,18 @@ def can_complete(tx: Tx, step_id: str, visiting: frozenset[str] = frozenset()) -
         return status == "completed"
     if step_id in visiting:
         return False
+    # Within one unchanged state the answer cannot change; plans are acyclic
+    # (VAL-2), so memoizing across the recursion is sound.
+    memo = tx.memo("can_complete")
+    known = memo.get(step_id)
+    if known is not None:
+        return bool(known)
+    result = _can_complete(tx, step_id, visiting)
+    memo[step_id] = result
+    return result
+
+
+def _can_complete(tx: Tx, step_id: str, visiting: frozenset[str]) -> bool:
     step = tx.state.plan.steps[step_id]
     if step_id in tx.match_errors or _will_skip(tx, step):
         return True

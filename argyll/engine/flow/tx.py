@@ -157,6 +157,15 @@ class Tx:
     effects: list[Effect] = field(default_factory=list)
     #: Steps whose match evaluation failed in this write (MATCH-2): step -> error.
     match_errors: dict[str, str] = field(default_factory=dict)
+    _memo: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _memo_at: int = -1
+
+    def memo(self, name: str) -> dict[str, Any]:
+        """A cache that lives until the next event is raised (the state is unchanged)."""
+        if self._memo_at != len(self.events):
+            self._memo.clear()
+            self._memo_at = len(self.events)
+        return self._memo.setdefault(name, {})
 
     @property
     def flow_id(self) -> str:
