@@ -1,0 +1,255 @@
+"""Step health on this node: records, resets, dispatch gating and the periodic checker.
+
+The rules are in ``health`` (pure); this module performs them. Health records
+are ``step_health_changed`` events in the ``["cluster"]`` aggregate, written
+only when something changed (HEALTH-2) and replayed at start-up before any
+flow is recovered, because they gate dispatch (REC-2, HEALTH-6).
+
+The checker (HEALTH-4) runs once at start-up and then every
+``HEALTH_CHECK_INTERVAL`` milliseconds (default 30,000): script steps get a
+compile check, each HTTP step with a ``health_check`` URL gets a ``GET``
+with a 3 s timeout on the engine's shared HTTP pool, the probes spread
+evenly over the interval, and flow steps are re-derived (HEALTH-5) whenever
+a record changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
+from argyll.engine.health import (
+    ClusterState,
+    HealthResolver,
+    HealthState,
+    default_health,
+    merge_nodes,
+)
+from argyll.engine.plan import build_plan
+from argyll.engine.store.base import AppendBatch
+from argyll.errors import ConfigError
+from argyll.model.plan import ExecutionPlan
+from argyll.model.step import Step, step_arg_names
+
+if TYPE_CHECKING:
+    from argyll.engine.engine import Engine
+
+__all__ = [
+    "DEFAULT_INTERVAL_MS",
+    "PROBE_TIMEOUT_S",
+    "HealthMonitor",
+    "interval_from_env",
+    "probe_offsets",
+]
+
+log = logging.getLogger("argyll.health")
+
+#: HEALTH-4 / CFG-3: the checker's period and the probe timeout.
+DEFAULT_INTERVAL_MS: Final = 30_000
+PROBE_TIMEOUT_S: Final = 3.0
+_MAX_INTERVAL_MS: Final = 86_400_000
+_CLUSTER: Final = ("cluster",)
+
+
+def interval_from_env(env: Mapping[str, str] | None = None) -> float:
+    """``HEALTH_CHECK_INTERVAL`` (ms, default 30000) in seconds, validated as CFG-1.
+
+    Raises:
+        ConfigError: not an integer in ``[1, 86400000]``.
+    """
+    text = (os.environ if env is None else env).get("HEALTH_CHECK_INTERVAL", "")
+    if text == "":
+        return DEFAULT_INTERVAL_MS / 1000
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f'invalid HEALTH_CHECK_INTERVAL: "{text}"') from None
+    if not 1 <= value <= _MAX_INTERVAL_MS:
+        raise ConfigError(
+            f"invalid HEALTH_CHECK_INTERVAL: {value} out of range [1, {_MAX_INTERVAL_MS}]"
+        )
+    return value / 1000
+
+
+def probe_offsets(count: int, interval: float) -> list[float]:
+    """When each of ``count`` probes starts within one interval: evenly spread (HEALTH-4)."""
+    if count <= 0:
+        return []
+    return [i * interval / count for i in range(count)]
+
+
+class HealthMonitor:
+    """The local node's health records and the periodic checker.
+
+    Args:
+        engine: The engine whose store, catalog, bus, HTTP pool and scripts
+            are used.
+        interval: Checker period in seconds (default: ``interval_from_env()``).
+    """
+
+    def __init__(self, engine: Engine, interval: float | None = None) -> None:
+        self.engine = engine
+        self.node_id = engine.config.node_id
+        self.cluster = ClusterState([self.node_id])
+        self.interval = interval_from_env() if interval is None else interval
+        self._local = self.cluster.nodes[self.node_id].health
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # records ---------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Replay the cluster aggregate (REC-1); call before recovering flows (REC-2)."""
+        for event in await self.engine.store.read(_CLUSTER):
+            self.cluster.apply(decode_payload(event), event.timestamp)
+
+    def dispatchable(self, step_id: str) -> bool:
+        """HEALTH-6: work may be dispatched unless the local record is ``unhealthy``."""
+        health = self._local.get(step_id)
+        return health is None or health.status != "unhealthy"
+
+    async def record(self, updates: Mapping[str, HealthState]) -> bool:
+        """Record local health for several steps in one commit; True if anything changed.
+
+        Only changes raise events (HEALTH-2). The projection changes after
+        the commit and the events are published on the bus right away.
+        """
+        async with self._lock:
+            payloads = [
+                p
+                for sid, h in updates.items()
+                if (p := self.cluster.change(self.node_id, sid, h)) is not None
+            ]
+            if not payloads:
+                return False
+            now = self.engine.clock.now()
+            batch = AppendBatch(
+                _CLUSTER, self.cluster.next_sequence, [encode_payload(p, now) for p in payloads]
+            )
+            stored = await self.engine.store.append(batch)
+            for payload in payloads:
+                self.cluster.apply(payload, now)
+            self.engine.bus.publish(stored)
+            return True
+
+    async def reset(self, step: Step) -> None:
+        """HEALTH-3 / CAT-5: the health of a step just registered or updated."""
+        await self.record({step.id: default_health(step, self._compile_error)})
+
+    # views -----------------------------------------------------------------
+
+    def _compile_error(self, step: Step) -> str | None:
+        assert step.script is not None
+        script = step.script
+        return self.engine.compile_check(
+            script.language, script.script, step_arg_names(step), "script"
+        )
+
+    def _plan_goals(self, goals: list[str]) -> ExecutionPlan:
+        engine = self.engine
+        return build_plan(
+            engine.catalog.graph, goals, {}, preview=False, match=engine.scripts.match
+        )
+
+    def resolver(self, base: Mapping[str, HealthState] | None = None) -> HealthResolver:
+        """A HEALTH-5 resolver over the current catalog (default base: local records)."""
+        return HealthResolver(
+            self.engine.catalog.steps,
+            self._local if base is None else base,
+            self._plan_goals,
+            self._compile_error,
+        )
+
+    def resolved(self, step_id: str) -> HealthState | None:
+        """API-16: merged over nodes and resolved; ``None`` if not in the catalog."""
+        if step_id not in self.engine.catalog.steps:
+            return None
+        return self.resolver(merge_nodes(self.cluster.nodes)).resolve(step_id)
+
+    def cluster_state(self, filled: bool = False) -> dict[str, Any]:
+        """API-5 (``filled=False``) or API-15 (every catalog step per node)."""
+        return self.cluster.to_wire(self.engine.catalog.steps if filled else ())
+
+    async def events(self) -> dict[str, Any]:
+        """API-6: every cluster event."""
+        return rest_events(await self.engine.store.read(_CLUSTER))
+
+    # checker ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the periodic checker (after recovery, REC-2); idempotent."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop the checker and wait for it; idempotent."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            try:
+                await self.check_once(started)
+            except Exception:
+                log.exception("health check round failed")
+            await asyncio.sleep(max(0.0, started + self.interval - loop.time()))
+
+    async def check_once(self, started: float | None = None) -> None:
+        """One HEALTH-4 round: scripts, flow steps, then the HTTP probes spread over the interval.
+
+        Args:
+            started: Loop time the round's schedule counts from (default: now).
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time() if started is None else started
+        steps = list(self.engine.catalog.steps.values())
+        scripts = {
+            s.id: default_health(s, self._compile_error) for s in steps if s.type == "script"
+        }
+        await self.record(scripts)
+        await self._update_flow_steps()
+        probed = [
+            s
+            for s in steps
+            if s.type in ("sync", "async") and s.http is not None and s.http.health_check
+        ]
+        probes: list[asyncio.Task[None]] = []
+        try:
+            for step, offset in zip(probed, probe_offsets(len(probed), self.interval), strict=True):
+                delay = started + offset - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                # Each probe is its own task, so slow probes (up to 3 s) never
+                # push the later ones off their slots.
+                probes.append(loop.create_task(self._probe(step)))
+            await asyncio.gather(*probes)
+        finally:
+            for task in probes:
+                task.cancel()
+
+    async def _probe(self, step: Step) -> None:
+        assert step.http is not None
+        try:
+            status, error = await self.engine.http.probe(step.http.health_check, PROBE_TIMEOUT_S)
+            if self.engine.catalog.steps.get(step.id) is not step:
+                return  # updated or unregistered meanwhile: this result is stale
+            if await self.record({step.id: HealthState(status, error)}):
+                await self._update_flow_steps()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("health probe of step %s failed", step.id)
+
+    async def _update_flow_steps(self) -> None:
+        """Re-derive and record every flow step's health (HEALTH-4, HEALTH-5)."""
+        derived = self.resolver().flow_steps()
+        if derived:
+            await self.record(derived)

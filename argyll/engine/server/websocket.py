@@ -1,0 +1,400 @@
+"""The live event stream, ``GET /engine/ws`` (SPEC 13, WS-1..8).
+
+One :class:`WebSocketHub` per engine subscribes once to the event bus and
+fans each committed event out to the matching subscriptions of every open
+connection. The bus calls it synchronously, in commit order, right after
+each commit, so delivery never waits for a client: messages go into a
+bounded per-connection queue drained by one writer task.
+
+Guarantees and limits (documented in docs/guides/monitoring.md):
+
+- Snapshots (``include_state``, WS-4) neither drop nor duplicate events
+  (WS-5, WS-6): the subscription starts buffering its events *before* any
+  state is read, each item's data is encoded at the moment its sequence is
+  read, and buffered events below that sequence are dropped. Catalog and
+  cluster snapshots are taken without an await, so they are exact; flow
+  snapshots are folded from committed events only (the runner's cache may
+  hold a write that is not yet committed).
+- A malformed message, an unknown ``type`` or a ``subscribe`` without
+  ``sub_id`` is answered with ``{"type": "error", "error": "..."}`` and the
+  connection stays open (WS-2; the reference only logged them).
+- Inbound messages over 64 KiB close the connection with code 1009 (WS-8).
+- A client that falls more than 10,000 messages behind is closed with code
+  1008 and reason ``slow consumer: more than 10000 messages queued``; a
+  single write that blocks for over 10 s closes it with 1008 ``write
+  timeout`` (WS-8). Either way the engine never waits for the client.
+- Pings and the pong deadline are the server's (uvicorn) keepalive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from argyll.engine.eventlog import decode_payload
+from argyll.engine.flow.state import apply, new_state
+from argyll.engine.store.base import AggregateId, StoredEvent
+from argyll.errors import BadRequestError
+
+if TYPE_CHECKING:
+    from argyll.engine.engine import Engine
+
+__all__ = [
+    "MAX_INBOUND_BYTES",
+    "MAX_QUEUED_MESSAGES",
+    "WRITE_TIMEOUT_S",
+    "WebSocketHub",
+    "websocket_routes",
+]
+
+log = logging.getLogger("argyll.websocket")
+
+#: WS-8: inbound message limit; larger messages close the connection (1009).
+MAX_INBOUND_BYTES: Final = 64 * 1024
+#: Outbound messages a connection may have queued before it is closed (1008).
+MAX_QUEUED_MESSAGES: Final = 10_000
+#: WS-8: a single write blocked longer than this closes the connection (1008).
+WRITE_TIMEOUT_S: Final = 10.0
+
+CLOSE_POLICY: Final = 1008
+CLOSE_TOO_BIG: Final = 1009
+SLOW_REASON: Final = f"slow consumer: more than {MAX_QUEUED_MESSAGES} messages queued"
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MS: Final = timedelta(milliseconds=1)
+_encode = msgspec.json.Encoder().encode
+_decode_message = msgspec.json.Decoder().decode
+
+
+class _Subscribe(msgspec.Struct, forbid_unknown_fields=False):
+    sub_id: str = ""
+    aggregate_ids: list[list[str]] | None = None
+    event_types: list[str] | None = None
+    include_state: bool = False
+
+
+class _Unsubscribe(msgspec.Struct, forbid_unknown_fields=False):
+    sub_id: str = ""
+
+
+class _Item(msgspec.Struct):
+    id: list[str]
+    data: msgspec.Raw
+    sequence: int
+
+
+class _Subscribed(msgspec.Struct, kw_only=True):
+    type: str = "subscribed"
+    sub_id: str
+    items: list[_Item]
+
+
+def _unix_ms(ts: datetime) -> int:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return (ts - _EPOCH) // _MS
+
+
+def _event_parts(event: StoredEvent) -> tuple[str, str]:
+    """The WS-5 envelope around the ``sub_id`` value, shared by every subscription."""
+    head = '{"type":' + _encode(event.type).decode() + ',"sub_id":'
+    tail = (
+        ',"data":'
+        + event.data.decode()
+        + ',"id":'
+        + _encode(event.aggregate_id).decode()
+        + f',"timestamp":{_unix_ms(event.timestamp)},"sequence":{event.sequence}}}'
+    )
+    return head, tail
+
+
+@dataclass(eq=False, slots=True)
+class _Subscription:
+    """One ``sub_id``: its filters (WS-3) and stale-event boundaries (WS-6)."""
+
+    sub_id: str
+    prefixes: tuple[AggregateId, ...]
+    types: frozenset[str] | None
+    sub_json: str = ""
+    min_seq: dict[AggregateId, int] = field(default_factory=dict)
+    #: Events held back while a snapshot is being taken; ``None`` when live.
+    pending: list[StoredEvent] | None = None
+
+    def matches(self, event: StoredEvent) -> bool:
+        if self.types is not None and event.type not in self.types:
+            return False
+        if not self.prefixes:
+            return True
+        agg = event.aggregate_id
+        return any(agg[: len(p)] == p for p in self.prefixes)
+
+    def fresh(self, event: StoredEvent) -> bool:
+        """WS-6: not older than the snapshot of its aggregate."""
+        return not self.min_seq or event.sequence >= self.min_seq.get(event.aggregate_id, 0)
+
+
+class _Connection:
+    """One socket: its subscriptions, its outbound queue and its writer."""
+
+    def __init__(self, hub: WebSocketHub, ws: WebSocket) -> None:
+        self.hub = hub
+        self.ws = ws
+        self.subs: dict[str, _Subscription] = {}
+        self.queue: deque[str] = deque()
+        self.wake = asyncio.Event()
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.writer: asyncio.Task[None] | None = None
+        self._sending_since: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+
+    # outbound ----------------------------------------------------------------
+
+    def push(self, text: str) -> bool:
+        """Queue a message; False (and the connection is closing) when it cannot."""
+        if self.close_code is not None:
+            return False
+        if len(self.queue) >= MAX_QUEUED_MESSAGES:
+            self.abort(CLOSE_POLICY, SLOW_REASON)
+            return False
+        self.queue.append(text)
+        self.wake.set()
+        return True
+
+    def push_event(self, sub: _Subscription, event: StoredEvent) -> bool:
+        head, tail = _event_parts(event)
+        return self.push(head + sub.sub_json + tail)
+
+    def abort(self, code: int, reason: str) -> None:
+        """Stop writing at once and close with ``code``/``reason`` (the first reason wins)."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+            log.warning("closing WebSocket client: %s", reason)
+        self.queue.clear()
+        if self.writer is not None:
+            self.writer.cancel()
+
+    async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
+        queue, send = self.queue, self.ws.send
+        while True:
+            while queue:
+                text = queue.popleft()
+                self._sending_since = loop.time()
+                await send({"type": "websocket.send", "text": text})
+            self._sending_since = None
+            self.wake.clear()
+            await self.wake.wait()
+
+    def _watch(self) -> None:
+        """Once a second: close a connection whose current write is stuck (WS-8)."""
+        since = self._sending_since
+        if since is not None and asyncio.get_running_loop().time() - since > WRITE_TIMEOUT_S:
+            self.abort(CLOSE_POLICY, "write timeout")
+        elif self.close_code is None:
+            self._watchdog = asyncio.get_running_loop().call_later(1.0, self._watch)
+
+    # inbound -----------------------------------------------------------------
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            raw: str | bytes = message.get("text") or message.get("bytes") or b""
+            size = len(raw.encode()) if isinstance(raw, str) else len(raw)
+            if size > MAX_INBOUND_BYTES:
+                self.abort(CLOSE_TOO_BIG, f"message too big: limit is {MAX_INBOUND_BYTES} bytes")
+                return
+            await self._handle(raw)
+
+    def _error(self, text: str) -> None:
+        log.info("WebSocket client message rejected: %s", text)
+        self.push(_encode({"type": "error", "error": text}).decode())
+
+    async def _handle(self, raw: str | bytes) -> None:
+        try:
+            message = _decode_message(raw)
+        except msgspec.DecodeError as exc:
+            self._error(f"invalid JSON message: {exc}")
+            return
+        if not isinstance(message, dict):
+            self._error("invalid message: expected a JSON object")
+            return
+        kind = message.get("type")
+        try:
+            if kind == "subscribe":
+                await self._subscribe(msgspec.convert(message.get("data"), _Subscribe))
+            elif kind == "unsubscribe":
+                self._unsubscribe(msgspec.convert(message.get("data"), _Unsubscribe))
+            else:
+                self._error(f"unknown message type: {kind!r} (use subscribe or unsubscribe)")
+        except msgspec.ValidationError as exc:
+            self._error(f"invalid {kind} message: {exc}")
+
+    def _unsubscribe(self, req: _Unsubscribe) -> None:
+        """WS-7: acknowledged also for unknown IDs."""
+        if not req.sub_id:
+            self._error("unsubscribe requires sub_id")
+            return
+        self.subs.pop(req.sub_id, None)
+        self.push(_encode({"type": "unsubscribed", "sub_id": req.sub_id}).decode())
+
+    async def _subscribe(self, req: _Subscribe) -> None:
+        """WS-4: add or replace a subscription and answer ``subscribed``."""
+        if not req.sub_id:
+            self._error("subscribe requires sub_id")
+            return
+        ids = [tuple(a) for a in req.aggregate_ids or []]
+        sub = _Subscription(
+            sub_id=req.sub_id,
+            prefixes=tuple(ids),
+            types=frozenset(req.event_types) if req.event_types else None,
+            sub_json=_encode(req.sub_id).decode(),
+        )
+        self.subs.pop(req.sub_id, None)
+        self.subs[req.sub_id] = sub
+        if not req.include_state:
+            self.push(_encode(_Subscribed(sub_id=req.sub_id, items=[])).decode())
+            return
+        sub.pending = []  # buffer from now on: no event can slip between state and stream
+        items: list[_Item] = []
+        try:
+            for agg in ids:
+                snap = await self.hub.snapshot(agg)
+                if snap is None:
+                    continue  # WS-4: a flow that does not exist is left out
+                data, seq = snap
+                items.append(_Item(list(agg), msgspec.Raw(data), seq))
+                if data != b"null":
+                    sub.min_seq[agg] = seq
+        except Exception as exc:
+            log.exception("snapshot for subscription %s failed", req.sub_id)
+            if self.subs.get(req.sub_id) is sub:
+                del self.subs[req.sub_id]
+            self._error(f"subscribe {req.sub_id} failed: {exc}")
+            return
+        held, sub.pending = sub.pending, None
+        if not self.push(_encode(_Subscribed(sub_id=req.sub_id, items=items)).decode()):
+            return
+        for event in held:
+            if sub.fresh(event) and not self.push_event(sub, event):
+                return
+
+    # lifecycle ---------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run the connection until the client leaves or it is closed; never raises."""
+        await self.ws.accept()
+        self.hub.add(self)
+        self.writer = asyncio.ensure_future(self._write())
+        reader = asyncio.ensure_future(self._read())
+        self._watchdog = asyncio.get_running_loop().call_later(1.0, self._watch)
+        try:
+            await asyncio.wait({self.writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+            self.hub.remove(self)
+            self.subs.clear()  # WS-8: closing drops the subscriptions
+            for task in (self.writer, reader):
+                task.cancel()
+            await asyncio.gather(self.writer, reader, return_exceptions=True)
+            if self.close_code is not None:
+                try:
+                    await asyncio.wait_for(
+                        self.ws.close(self.close_code, self.close_reason), WRITE_TIMEOUT_S
+                    )
+                except Exception:
+                    pass  # the client is gone or stuck; the server drops the socket
+
+
+class WebSocketHub:
+    """Every open connection of one engine, fed by one bus subscriber."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connections: set[_Connection] = set()
+        self._unsubscribe = engine.bus.subscribe(self._publish)
+
+    def add(self, conn: _Connection) -> None:
+        self.connections.add(conn)
+        self.engine.websocket_clients = len(self.connections)
+
+    def remove(self, conn: _Connection) -> None:
+        self.connections.discard(conn)
+        self.engine.websocket_clients = len(self.connections)
+
+    def _publish(self, events: list[StoredEvent]) -> None:
+        """Bus subscriber: queue each event for every matching subscription (WS-3, WS-5)."""
+        if not self.connections:
+            return
+        for event in events:
+            parts: tuple[str, str] | None = None
+            for conn in self.connections:
+                for sub in conn.subs.values():
+                    if not sub.matches(event):
+                        continue
+                    if sub.pending is not None:
+                        if len(sub.pending) >= MAX_QUEUED_MESSAGES:
+                            conn.abort(CLOSE_POLICY, SLOW_REASON)
+                            break
+                        sub.pending.append(event)
+                        continue
+                    if not sub.fresh(event):
+                        continue
+                    if parts is None:
+                        parts = _event_parts(event)
+                    if not conn.push(parts[0] + sub.sub_json + parts[1]):
+                        break
+
+    async def snapshot(self, agg: AggregateId) -> tuple[bytes, int] | None:
+        """WS-4 item data (encoded now) and the aggregate's next sequence.
+
+        Catalog and cluster are read without awaiting, so no commit can fall
+        between the state and its sequence. A flow is folded from its
+        committed events; ``None`` when it does not exist.
+        """
+        engine = self.engine
+        if agg == ("catalog",):
+            return _encode(engine.catalog_state()), engine.catalog.next_sequence
+        if agg == ("cluster",):
+            return _encode(engine.health.cluster_state()), engine.health.cluster.next_sequence
+        if len(agg) == 2 and agg[0] == "flow":
+            events = await engine.store.read(agg)
+            if not events:
+                return None
+            state = new_state()
+            for event in events:
+                apply(state, decode_payload(event), event.timestamp)
+            return _encode(state), events[-1].sequence + 1
+        return b"null", 0
+
+    async def endpoint(self, ws: WebSocket) -> None:
+        """The ``/engine/ws`` WebSocket endpoint (any origin is accepted, WS-8)."""
+        await _Connection(self, ws).serve()
+
+    def close(self) -> None:
+        """Stop receiving events from the bus."""
+        self._unsubscribe()
+
+
+def websocket_routes(hub: WebSocketHub) -> list[BaseRoute]:
+    """``/engine/ws``: the WebSocket, and 400 for a plain GET (API-41)."""
+
+    async def not_upgrade(_: Request) -> Any:
+        raise BadRequestError("WebSocket upgrade required: connect with a WebSocket client")
+
+    return [
+        WebSocketRoute("/engine/ws", hub.endpoint),
+        Route("/engine/ws", not_upgrade, methods=["GET"]),
+    ]
