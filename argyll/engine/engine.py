@@ -46,7 +46,6 @@ from argyll.errors import (
     ScriptError,
 )
 from argyll.model import events as ev
-from argyll.model.codec import ZERO_TIME
 from argyll.model.flow import FlowState
 from argyll.model.ids import sanitize_id
 from argyll.model.plan import ExecutionPlan
@@ -72,7 +71,9 @@ class Engine:
         self, config: Config, store: EventStore | None = None, clock: Clock | None = None
     ) -> None:
         from argyll.engine.execute.http import HTTPInvoker
+        from argyll.engine.health_monitor import HealthMonitor
         from argyll.engine.scripts import ScriptLimits, Scripts
+        from argyll.engine.server.websocket import WebSocketHub
         from argyll.engine.store import open_store
 
         self.config = config
@@ -87,6 +88,8 @@ class Engine:
         self.runner = FlowRunner(self)
         self.subflows = Subflows(self)
         self.websocket_clients = 0
+        self.health = HealthMonitor(self)
+        self.websockets = WebSocketHub(self)
         self._catalog_lock = asyncio.Lock()
         self._routes: list[BaseRoute] = []
 
@@ -97,6 +100,7 @@ class Engine:
         await self.store.open()
         for event in await self.store.read(("catalog",)):
             self.catalog.apply(decode_payload(event), event.timestamp)
+        await self.health.load()  # REC-2: health gates dispatch during recovery
         active = await self.store.active_flow_ids()
         for flow_id in active:
             try:
@@ -108,9 +112,11 @@ class Engine:
             len(self.catalog.steps),
             len(active),
         )
+        self.health.start()  # REC-2: the checker starts after recovery
 
     async def stop(self) -> None:
         """Stop timers and background work, then close the store (idempotent)."""
+        await self.health.stop()
         await self.scheduler.close()
         await self.runner.close()
         await self.http.close()
@@ -119,9 +125,16 @@ class Engine:
 
     def extra_routes(self) -> list[BaseRoute]:
         """Routes contributed by optional features (webhooks, WebSocket)."""
+        from argyll.engine.server.routes_health import health_routes
         from argyll.engine.server.routes_webhook import webhook_routes
+        from argyll.engine.server.websocket import websocket_routes
 
-        return [*webhook_routes(self), *self._routes]
+        return [
+            *webhook_routes(self),
+            *health_routes(self),
+            *websocket_routes(self.websockets),
+            *self._routes,
+        ]
 
     # scripts and health ----------------------------------------------------
 
@@ -137,16 +150,15 @@ class Engine:
 
     def dispatchable(self, step_id: str) -> bool:
         """HEALTH-6: may work for ``step_id`` be dispatched on this node."""
-        return True
+        return self.health.dispatchable(step_id)
 
     def step_health(self, step: Step) -> dict[str, str]:
-        """HEALTH-3 defaults until health checks report: script steps by compile result."""
-        if step.type == "script" and step.script is not None:
-            err = self.compile_check(
-                step.script.language, step.script.script, step_arg_names(step), "script"
-            )
-            return {"status": "unhealthy", "error": err} if err else {"status": "healthy"}
-        return {"status": "unknown"}
+        """A catalog step's health merged over nodes and resolved (API-16, HEALTH-5)."""
+        health = self.health.resolved(step.id)
+        if health is None:
+            return {"status": "unknown"}
+        wire: dict[str, str] = msgspec.to_builtins(health)
+        return wire
 
     # catalog -------------------------------------------------------------
 
@@ -166,6 +178,7 @@ class Engine:
             payload = self.catalog.decide_register(step, self.compile_check)
             if payload is not None:
                 await self._append_catalog(payload)
+                await self._reset_health(payload)
         return step
 
     async def update_step(self, path_id: str, step: Step) -> Step:
@@ -177,7 +190,16 @@ class Engine:
             payload = self.catalog.decide_update(step, self.compile_check)
             if payload is not None:
                 await self._append_catalog(payload)
+                await self._reset_health(payload)
         return step
+
+    async def _reset_health(self, payload: ev.Payload) -> None:
+        """CAT-5 / HEALTH-3: reset the local health of a registered or updated step."""
+        if isinstance(payload, ev.StepRegistered | ev.StepUpdated):
+            try:
+                await self.health.reset(payload.step)
+            except Exception:
+                log.exception("resetting health of step %s failed", payload.step.id)
 
     async def unregister_step(self, step_id: str) -> None:
         """API-14 / CAT-4."""
@@ -206,8 +228,9 @@ class Engine:
     def engine_state(self) -> dict[str, Any]:
         """API-2: catalog plus per-node health with every step filled in."""
         state = self.catalog.to_wire()
-        health = {sid: self.step_health(s) for sid, s in self.catalog.steps.items()}
-        state["health"] = {self.config.node_id: {"last_seen": ZERO_TIME, "health": health}}
+        cluster = self.health.cluster
+        state["last_updated"] = max(self.catalog.last_updated, cluster.last_updated)
+        state["health"] = cluster.nodes_wire(self.catalog.steps)
         return state
 
     def service_health(self) -> dict[str, Any]:
