@@ -47,8 +47,13 @@ def start(
     labels: dict[str, str] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Tx:
-    """FLOW-1/4..8: ``flow_started``, the initial steps, then settle and terminal check."""
-    tx = Tx(new_state(), env)
+    """FLOW-1/4..8: ``flow_started``, the initial steps, then settle and terminal check.
+
+    Raises:
+        TooManyWorkItems: an initial step expands past the work-item limit;
+            the start is aborted with nothing recorded (FLOW-9).
+    """
+    tx = Tx(new_state(), env, reach_dirty=True)
     tx.raise_(
         ev.FlowStarted(
             flow_id=flow_id,
@@ -58,7 +63,9 @@ def start(
             labels=labels or {},
         )
     )
+    tx.initial = True
     start_ready(tx)  # FLOW-6: the initial list, computed before preparing any
+    tx.initial = False
     settle(tx)
     return tx
 
@@ -151,7 +158,7 @@ def on_comp_timer(state: FlowState, env: Env, step_id: str, token: str) -> Tx:
 
 def recover(state: FlowState, env: Env) -> Tx:
     """REC-3: resume a flow after a restart."""
-    tx = Tx(state, env)
+    tx = Tx(state, env, reach_dirty=True)
     for step_id, ex in list(state.executions.items()):
         for token, item in ex.work_items.items():
             if item.status == "compensating":

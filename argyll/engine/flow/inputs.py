@@ -32,6 +32,7 @@ __all__ = [
     "match_status",
     "optional_decision",
     "provider_summary",
+    "resolve",
     "unsatisfied_gates",
 ]
 
@@ -136,6 +137,27 @@ def fulfilled(
     if collect == "last":
         return Fulfilled(True, cands[-1].value, True, cands[-1].set_at)
     return Fulfilled(True, [c.value for c in cands], True, max(c.set_at for c in cands))
+
+
+def resolve(
+    tx: Tx, step_id: str, name: str, spec: AttributeSpec, cutoff: datetime | None = None
+) -> tuple[bool, Any]:
+    """INPUT-5: the value the collect mode selects from the candidates up to ``cutoff``.
+
+    The caller's decision already made the candidates final (a fulfilled input,
+    or an optional input's timeout decision, OPT-3), so no provider state is
+    consulted: at a deadline ``last``/``some`` use the values that arrived by
+    then even while providers still run.
+    """
+    cands = candidates(tx, step_id, name, spec, cutoff)
+    collect = input_collect(spec)
+    if not cands or collect == "none":
+        return False, None
+    if collect == "last":
+        return True, cands[-1].value
+    if collect in ("some", "all"):
+        return True, [c.value for c in cands]
+    return True, cands[0].value
 
 
 def anchor(tx: Tx, step: Step) -> datetime | None:
@@ -269,9 +291,9 @@ def _resolve_optional(
         return False, None
     default = spec.optional.default if spec.optional is not None else ""
     if not decision.fallback:
-        f = fulfilled(tx, step.id, name, spec, decision.cutoff)
-        if f.ok and f.has_value:
-            return True, f.value
+        present, value = resolve(tx, step.id, name, spec, decision.cutoff)
+        if present:
+            return True, value
     if default:
         return True, parse_json_text(default)
     return False, None

@@ -157,8 +157,14 @@ class Tx:
     effects: list[Effect] = field(default_factory=list)
     #: Steps whose match evaluation failed in this write (MATCH-2): step -> error.
     match_errors: dict[str, str] = field(default_factory=dict)
+    #: True while a new flow's initial steps are prepared (FLOW-6): an error
+    #: there aborts the whole start (FLOW-9) instead of failing one step.
+    initial: bool = False
     _memo: dict[str, dict[str, Any]] = field(default_factory=dict)
     _memo_at: int = -1
+    #: Whether a step may have become unreachable since the last EXEC-14 pass:
+    #: only failures, skips and completions missing a declared output can do it.
+    reach_dirty: bool = False
 
     def memo(self, name: str) -> dict[str, Any]:
         """A cache that lives until the next event is raised (the state is unchanged)."""
@@ -175,6 +181,13 @@ class Tx:
         """Record ``payload`` and apply it to the working state."""
         apply(self.state, payload, self.env.now)
         self.events.append(payload)
+        if isinstance(payload, ev.StepFailed | ev.StepSkipped):
+            self.reach_dirty = True
+        elif isinstance(payload, ev.StepCompleted):
+            outputs = payload.outputs or {}
+            declared = self.state.plan.steps[payload.step_id].output_names
+            if any(name not in outputs for name in declared):
+                self.reach_dirty = True
 
     def effect(self, effect: Effect) -> None:
         """Schedule ``effect`` for after the commit."""

@@ -18,6 +18,7 @@ from argyll.model.step import Step, inner_name, step_arg_names
 
 __all__ = [
     "Outcome",
+    "TooManyWorkItems",
     "check_step_completion",
     "dispatch",
     "expand_work_items",
@@ -136,6 +137,8 @@ def prepare(tx: Tx, step_id: str) -> None:
     try:
         overlays = expand_work_items(step, inputs, tx.env.max_work_items)
     except TooManyWorkItems as exc:
+        if tx.initial:
+            raise  # FLOW-9: the start is aborted, nothing is recorded
         _fail_step(tx, step_id, str(exc), inputs)  # EDGE-11
         return
     items = {tx.env.new_token(): overlay for overlay in overlays}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flow_sim import OUT, Sim, ok, opt, plan, req, step
 
 from argyll.engine.flow.work import Outcome
@@ -263,10 +264,14 @@ def test_for_each_empty_array_completes_without_outputs() -> None:  # EDGE-5
     assert sim.of(ev.StepCompleted)[0].outputs == {}
 
 
-def test_too_many_work_items_fails_step() -> None:  # WORK-3, EDGE-11 (limit 100 in the sim)
+def test_too_many_work_items_fails_step() -> None:  # WORK-3, FLOW-9 (limit 100 in the sim)
+    # At start the overflow aborts the start (FLOW-9); after it, the step fails
+    # (EDGE-11, tests/engine/flow/test_flow_dataflow.py).
+    from argyll.engine.flow.work import TooManyWorkItems
+
     g = step("g", {"a": req(for_each=True)})
-    sim = Sim(plan(["g"], [g]), {}, init={"a": [list(range(101))]}).start()
-    assert sim.of(ev.StepFailed)[0].error == "too many work items: 101 (max 100)"
+    with pytest.raises(TooManyWorkItems, match=r"too many work items: 101 \(max 100\)"):
+        Sim(plan(["g"], [g]), {}, init={"a": [list(range(101))]}).start()
 
 
 def test_parallelism_bounds_active_items() -> None:  # WORK-5
