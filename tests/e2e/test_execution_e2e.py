@@ -82,10 +82,10 @@ def test_script_steps_chain_lua_and_ale(api: Api, uid: str) -> None:  # SCRIPT-1
                 "name": "Double",
                 "type": "script",
                 "attributes": {
-                    "n": {"role": "required", "type": "number"},
+                    f"n{uid}": {"role": "required", "type": "number"},
                     f"twice{uid}": {"role": "output"},
                 },
-                "script": {"language": "lua", "script": f"return {{twice{uid} = n * 2}}"},
+                "script": {"language": "lua", "script": f"return {{twice{uid} = n{uid} * 2}}"},
             }
         ).status_code
         == 201
@@ -105,7 +105,7 @@ def test_script_steps_chain_lua_and_ale(api: Api, uid: str) -> None:  # SCRIPT-1
         ).status_code
         == 201
     )
-    r = api.start(f"flow-{uid}", [f"greet-{uid}"], {"n": [21]})
+    r = api.start(f"flow-{uid}", [f"greet-{uid}"], {f"n{uid}": [21]})
     assert r.status_code == 201, r.text
     state = api.wait_terminal(f"flow-{uid}")
     assert state["status"] == "completed", state

@@ -126,6 +126,13 @@ class _Walk:
         self.available: set[str] = set(self.has)
         self.satisfiable: set[str] = set()
         self.visited: set[str] = set()
+        # [DECISION] Steps PLAN-5 only *marks* (3b satisfied providers, 3c
+        # non-selected providers) are reported in ``excluded`` but not treated
+        # as visited: a later input that needs them, or a goal, still visits
+        # them. Read literally, marking counted as visiting, so a goal could
+        # end up in neither ``steps`` nor ``excluded`` and a ``last`` input
+        # could lose a provider depending on input order.
+        self.marked: set[str] = set()
         self.needed: set[str] = set()
         self.included: set[str] = set()
         self.missing: set[str] = set()
@@ -214,7 +221,7 @@ class _Walk:
         statuses = _NO_STATUSES
         if f.gated:  # 5.2, PLAN-9
             gate, statuses = step_gate(f, self.init, self._provided, self.match)
-        providers, visited = self.providers, self.visited
+        providers = self.providers
         for inp in f.inputs:
             name = inp.name
             gated = inp.match is not None
@@ -229,7 +236,7 @@ class _Walk:
                 # all init-provided are reported as excluded.satisfied.
                 for provider in providers.get(name, ()):
                     if self._outputs_init(self.facts[provider]):
-                        visited.add(provider)
+                        self.marked.add(provider)
                 continue
             found = False  # 5.3c
             candidates = providers.get(name, ())
@@ -240,7 +247,7 @@ class _Walk:
                     selected = list(candidates)
                 if inp.collect != "all" or len(selected) == len(candidates):
                     if len(selected) != len(candidates):
-                        visited.update(p for p in candidates if p not in selected)
+                        self.marked.update(p for p in candidates if p not in selected)
                     for provider in selected:
                         found = True
                         self.needed.add(provider)
@@ -281,7 +288,7 @@ class _Walk:
                 entry.consumers.append(sid)
         excluded = Excluded()
         available = self.available
-        for sid in sorted(self.visited.difference(self.included)):
+        for sid in sorted((self.visited | self.marked) - self.included):
             f = facts[sid]
             blocked = self.blocked.get(sid)
             if blocked:

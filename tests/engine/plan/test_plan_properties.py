@@ -102,6 +102,7 @@ def reference_plan(
         return "matched" if m else ("unmatched" if term else "unknown")
 
     visited: set[str] = set()
+    marked: set[str] = set()  # [DECISION] reported as excluded, still visitable
     needed: set[str] = set()
     included: set[str] = set()
     missing: set[str] = set()
@@ -130,7 +131,7 @@ def reference_plan(
             if c == "first" and n in has and (not gated or statuses[n] == "matched"):
                 for p in providers(n):
                     if outputs_init(steps[p]):
-                        visited.add(p)
+                        marked.add(p)
                 continue
             found = False
             provs = providers(n)
@@ -141,7 +142,7 @@ def reference_plan(
                 if not (c == "all" and len(selected) != len(provs)):
                     for p in provs:
                         if p not in selected:
-                            visited.add(p)
+                            marked.add(p)
                     for p in selected:
                         found = True
                         needed.add(p)
@@ -166,7 +167,7 @@ def reference_plan(
                     sid
                 )
     excluded: dict[str, dict[str, list[str]]] = {}
-    for sid in sorted(visited - included):  # PLAN-7
+    for sid in sorted((visited | marked) - included):  # PLAN-7
         s = steps[sid]
         if sid in blocked:
             excluded.setdefault("blocked", {})[sid] = blocked[sid]
@@ -264,18 +265,18 @@ def test_plan_invariants(req: tuple[AttributeGraph, list[str], dict[str, list[An
     graph, goals, init = req
     strict = _plan(graph, goals, init, False)
     preview = _plan(graph, goals, init, True)
-    # PLAN-12: preview walks at least what strict walks. Strict steps are not
-    # always preview *steps*: PLAN-5 visits a step once, and preview may first
-    # reach a step as a rejected alternative or an init-satisfied provider
-    # (see the two quirk tests below); then it is excluded instead.
+    # PLAN-12: preview walks at least what strict walks.
     assert set(strict["steps"]) <= _visited(preview)
     for plan in (strict, preview):
         excluded = _visited(plan) - set(plan["steps"])
         assert sum(len(group) for group in plan["excluded"].values()) == len(excluded)
         for goal in goals:
-            # PLAN-7 omits a visited step with an empty missing list: a goal first
-            # reached as a rejected alternative provider because init blocks it.
-            assert goal in plan["steps"] or goal in excluded or _blocked(graph, goal, init)
+            # [DECISION] every goal is visited itself, so it is planned or excluded.
+            assert (
+                goal in plan["steps"]
+                or goal in excluded
+                or (not _blocked(graph, goal, init) and not graph.facts[goal].required)
+            )
         for edges in plan["attributes"].values():
             assert set(edges["providers"]) <= set(plan["steps"])
             assert set(edges["consumers"]) <= set(plan["steps"])
@@ -306,11 +307,11 @@ def test_strict_steps_within_preview_steps(
     assert set(strict["steps"]) <= set(preview["steps"])
 
 
-def test_plan_quirk_marked_provider_is_not_revisited() -> None:
-    # PLAN-5 as written: `r` is marked visited when `q` finds `o` init-satisfied,
-    # so when `x` later demands it (collect last) it is needed but never visited
-    # and stays excluded.satisfied. In strict mode `q` is unsatisfiable and never
-    # visited, so `r` is included.
+def test_marked_provider_is_still_visited_when_needed() -> None:
+    # [DECISION] on PLAN-5: `r` is only *marked* when `q` finds `o` init-satisfied;
+    # when `x` later demands it (collect last) it is visited and included. Read
+    # literally, marking counted as visiting and `r` stayed excluded.satisfied,
+    # so `x` would never see r's value.
     graph = graph_of(
         step("r", outputs=["o"]),
         step("q", requires=["o", "z"], outputs=["a"]),
@@ -320,13 +321,14 @@ def test_plan_quirk_marked_provider_is_not_revisited() -> None:
     init = {"o": [1]}
     assert sorted(_plan(graph, ["g"], init, False)["steps"]) == ["g", "r", "x"]
     preview = _plan(graph, ["g"], init, True)
-    assert sorted(preview["steps"]) == ["g", "q", "x"]
-    assert preview["excluded"] == {"satisfied": {"r": ["o"]}}
+    assert sorted(preview["steps"]) == ["g", "q", "r", "x"]
+    assert preview["excluded"] == {}
 
 
-def test_plan_quirk_goal_rejected_as_alternative_earlier() -> None:
-    # PLAN-5c marks a rejected alternative provider visited; when it is also a
-    # later goal, its goal visit is skipped and it ends up excluded.missing.
+def test_goal_rejected_as_alternative_is_still_visited() -> None:
+    # [DECISION] on PLAN-5: `late` is marked as a rejected alternative provider of
+    # `d`; as a goal it is still visited, so it is planned (preview) or its
+    # missing input is demanded (strict) instead of silently dropping the goal.
     graph = graph_of(
         step("mid", requires=["d", "e"], outputs=["c"]),
         step("late", requires=["e"], outputs=["d"]),
@@ -337,8 +339,8 @@ def test_plan_quirk_goal_rejected_as_alternative_earlier() -> None:
     assert sorted(strict["steps"]) == ["late", "top"]
     assert strict["required"] == ["c", "e"]
     preview = _plan(graph, ["top", "late"], {}, True)
-    assert sorted(preview["steps"]) == ["alt", "mid", "top"]
-    assert preview["excluded"] == {"missing": {"late": ["e"]}}
+    assert sorted(preview["steps"]) == ["alt", "late", "mid", "top"]
+    assert preview["excluded"] == {}
     assert preview["required"] == ["e"]
 
 
