@@ -192,7 +192,13 @@ def _partial_inputs(tx: Tx, step: Step) -> dict[str, object]:
 
 
 def fail_unreachable(tx: Tx) -> bool:
-    """EXEC-14: fail pending steps that can no longer complete; True if any."""
+    """EXEC-14: fail pending steps that can no longer complete; True if any.
+
+    Skipped when nothing since the last pass could have cut a path (``Tx.reach_dirty``).
+    """
+    if not tx.reach_dirty:
+        return False
+    tx.reach_dirty = False
     changed = False
     progress = True
     while progress:
