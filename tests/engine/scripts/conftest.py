@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from argyll.engine.scripts import ScriptLimits, Scripts  # noqa: E402
+from argyll.engine.scripts import ScriptLimits, Scripts
 
 
 def _alive(pid: int) -> bool:

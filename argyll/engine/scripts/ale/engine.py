@@ -15,6 +15,7 @@ from __future__ import annotations
 import marshal
 import threading
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,8 +65,10 @@ def compile_ale(source: str, arg_names: Sequence[str]) -> CompiledAle:
             translation = Translator(SPECIAL_FORMS).script(forms, names)
             module = types.ModuleType("ale_script")
             tree = hy_compile(translation.form, module, import_stdlib=False, filename="<ale>")
-        validate(tree, _GLOBAL_NAMES | frozenset(translation.constants))
-        code = compile(tree, "<ale>", "exec")
+            validate(tree, _GLOBAL_NAMES | frozenset(translation.constants))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SyntaxWarning)  # "is not" with a literal
+                code = compile(tree, "<ale>", "exec")
     except (AleSyntaxError, AleCompileError) as exc:
         raise ScriptCompileError(COMPILE_PREFIX + str(exc), "ale") from None
     except UnsafeCode as exc:

@@ -31,6 +31,8 @@ _RATIO = re.compile(r"[+-]?(0|[1-9]\d*)/[1-9]\d*")
 _FLOAT = re.compile(r"[+-]?((0|[1-9]\d*)\.\d+([eE][+-]?\d+)?|(0|[1-9]\d*)(\.\d+)?[eE][+-]?\d+)")
 _INTEGER = re.compile(r"[+-]?(0[bB]\d+|0[xX][\dA-Fa-f]+|0\d*|[1-9]\d*)")
 _NUMBERISH = re.compile(r"[+-]?\d")
+MAX_NESTING = 64
+"""Deepest form nesting accepted (Hy's reader and compiler recurse per level)."""
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "s": " ", "t": "\t"}
 
 
@@ -81,7 +83,10 @@ def parse_number(token: str) -> Any:
             raise ValueError(f"float out of range: {token}")
         return value
     if _INTEGER.fullmatch(token):
-        return _parse_integer(token)
+        try:
+            return _parse_integer(token)
+        except ValueError:
+            raise ValueError(f"invalid number: {token}") from None
     raise ValueError(f"invalid number: {token}")
 
 
@@ -96,6 +101,14 @@ class AleReader(HyReader):  # type: ignore[misc]
         self.reader_macros: dict[str, Handler] = {}
         self.ends_ident = set('(){}[]"')
         self.reader_table = dict(_TABLE)
+        self.depth = 0
+
+    def fill_pos(self, model: Object, start: tuple[int, int]) -> Object:
+        # Hy's version re-creates the whole subtree at every level (quadratic
+        # in nesting); children already carry their positions.
+        model.start_line, model.start_column = start
+        model.end_line, model.end_column = self.pos
+        return model
 
     def read_default(self, key: str) -> Object:
         token = key + self.read_ident()
@@ -116,7 +129,13 @@ class AleReader(HyReader):  # type: ignore[misc]
 
 def _sequence(model: type[Object], closer: str) -> Handler:
     def read(reader: AleReader, _: str) -> Object:
-        return model(reader.parse_forms_until(closer))
+        reader.depth += 1
+        if reader.depth > MAX_NESTING:
+            raise LexException.from_reader(f"forms nested deeper than {MAX_NESTING} levels", reader)
+        try:
+            return model(reader.parse_forms_until(closer))
+        finally:
+            reader.depth -= 1
 
     return read
 

@@ -193,8 +193,15 @@ class Translator:
             return self.form(forms[0], scope)
         return expr(sym("do"), *(self.form(f, scope) for f in forms))
 
-    def truthy(self, test: Object) -> Expression:
-        """A Python test that is true unless the value is ``False`` (SCRIPT-4)."""
+    def truthy(self, test: Object) -> Object:
+        """A Python test that is true unless the value is ``False`` (SCRIPT-4).
+
+        Literal tests are folded (``(if 0 ...)`` always takes the then branch).
+        """
+        if type(test) in (Integer, Float, String, List, Dict):
+            return sym(TRUE)
+        if type(test) is Symbol and str(test) in (TRUE, FALSE, NONE):
+            return sym(FALSE if str(test) == FALSE else TRUE)
         return expr(sym("is-not"), test, sym(FALSE))
 
     def local_name(self, form: Object, what: str) -> str:

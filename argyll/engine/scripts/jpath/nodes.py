@@ -192,7 +192,7 @@ class Filter(JSONPath):
         results = []
         for path, item in _children(datum.value):
             meter.charge()
-            if self.expr.evaluate(item, root) is True:
+            if _truth(self.expr.evaluate(item, root)):
                 results.append(DatumInContext(item, path=path, context=datum))
         return results
 
