@@ -11,6 +11,7 @@ Our exception hierarchy::
     ├── HTTPError                raised by step handlers: 4xx permanent, 5xx retried
     ├── WorkNotCompletedError    raised by handlers: transient, the engine retries
     ├── ConfigError              bad engine configuration (start-up fails)
+    ├── MissingArgument          an endpoint placeholder has no argument (HTTP-1)
     ├── EngineError              rendered by the engine as {"error", "status"}
     │   ├── BadRequestError          400
     │   │   └── InvalidStepError         400 "invalid step: <reason>"
@@ -43,6 +44,7 @@ __all__ = [
     "HTTPError",
     "InternalError",
     "InvalidStepError",
+    "MissingArgument",
     "NotFoundError",
     "ScriptCompileError",
     "ScriptError",
@@ -132,6 +134,18 @@ class WorkNotCompletedError(ArgyllError):
 
 class ConfigError(ArgyllError):
     """Engine configuration is invalid; the message is one line naming the setting."""
+
+
+class MissingArgument(ArgyllError):
+    """An endpoint placeholder has no invocation argument (HTTP-1).
+
+    Attributes:
+        name: The placeholder name.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"missing endpoint argument: {name}")
+        self.name = name
 
 
 class EngineError(ArgyllError):

@@ -14,21 +14,9 @@ from urllib.parse import quote
 import msgspec
 from yarl import URL
 
-from argyll.errors import ArgyllError
+from argyll.errors import MissingArgument
 
 __all__ = ["MissingArgument", "resolve_url", "to_url"]
-
-
-class MissingArgument(ArgyllError):
-    """An endpoint placeholder has no invocation argument (HTTP-1).
-
-    Attributes:
-        name: The placeholder name.
-    """
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"missing endpoint argument: {name}")
-        self.name = name
 
 
 # Same pattern as argyll.model.validate.endpoint_params; split() puts the
