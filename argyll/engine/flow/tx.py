@@ -17,7 +17,8 @@ from typing import Any, Protocol
 from argyll.engine.flow.state import apply
 from argyll.model import events as ev
 from argyll.model.flow import FlowState
-from argyll.model.step import Step, WorkConfig
+from argyll.model.plan import ExecutionPlan
+from argyll.model.step import Step, WorkConfig, input_collect
 
 __all__ = [
     "ArmCompRetry",
@@ -147,6 +148,19 @@ class Env:
         return self.now + timedelta(milliseconds=ms)
 
 
+def _feeds_none(plan: ExecutionPlan, name: str) -> bool:
+    """True if some plan step takes ``name`` with ``collect: none``."""
+    edges = plan.attributes.get(name)
+    if edges is None:
+        return False
+    for consumer in edges.consumers:
+        step = plan.steps.get(consumer)
+        spec = step.attrs().get(name) if step is not None else None
+        if spec is not None and input_collect(spec) == "none":
+            return True
+    return False
+
+
 @dataclass
 class Tx:
     """One flow write: the working state, its events and its effects."""
@@ -185,8 +199,13 @@ class Tx:
             self.reach_dirty = True
         elif isinstance(payload, ev.StepCompleted):
             outputs = payload.outputs or {}
-            declared = self.state.plan.steps[payload.step_id].output_names
-            if any(name not in outputs for name in declared):
+            plan = self.state.plan
+            declared = plan.steps[payload.step_id].output_names
+            # A missing output can starve a consumer; a produced one can make a
+            # `collect: none` input unfulfillable for good (INPUT-3, EXEC-13).
+            if any(name not in outputs for name in declared) or any(
+                _feeds_none(plan, name) for name in outputs
+            ):
                 self.reach_dirty = True
 
     def effect(self, effect: Effect) -> None:

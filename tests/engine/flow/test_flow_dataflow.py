@@ -81,3 +81,28 @@ def test_zero_deadline_uses_values_present_at_the_anchor(
     sim.complete("r", ok(x="go"))  # the anchor: p2 still runs
     calls = [i for i in sim.invocations if i.step_id == "g"]
     assert calls[0].args == {"x": "go", "o": expected}
+
+
+@pytest.mark.parametrize("required", [True, False])
+def test_a_value_for_a_none_input_makes_the_consumer_unreachable(
+    required: bool,
+) -> None:  # INPUT-3 none, EXEC-13, EXEC-14, TERM-4
+    p = step("p", {"v": OUT})
+    w = step("w", {"x": OUT})
+    spec = req(collect="none") if required else opt(collect="none")
+    c = step("c", {"v": spec, "x": req(), "r": OUT})
+    sim = Sim(
+        plan(["c"], [p, w, c]), {"p": lambda _: None, "w": lambda _: None, "c": lambda _: ok()}
+    )
+    sim.start()
+    sim.complete("p", ok(v="here"))
+    if required:
+        failed = sim.of(ev.StepFailed)
+        assert [(f.step_id, f.error) for f in failed] == [
+            ("c", "required input no longer available")
+        ]
+        assert sim.status == "failed"
+    else:  # an optional `none` input never blocks: the default, or omitted (OPT-4)
+        sim.complete("w", ok(x=1))
+        assert [i.args for i in sim.invocations if i.step_id == "c"] == [{"x": 1}]
+        assert sim.status == "completed"
