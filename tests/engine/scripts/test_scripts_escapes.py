@@ -45,7 +45,7 @@ class Attack:
     id: str
     language: str
     source: str
-    expect: str  # compile | runtime | limit | harmless
+    expect: str  # compile | runtime | limit | error (runtime or limit) | harmless
     via: str = "run"  # run | predicate
 
 
@@ -231,7 +231,8 @@ LUA_ATTACKS = [
     Attack(
         "lua-tail-call-loop", "lua", "local function f(n) return f(n + 1) end return f(1)", "limit"
     ),
-    Attack("lua-return-globals", "lua", "return _G", "limit"),  # _G._G is a cycle
+    # _G._G is a cycle and _G.math.huge is infinite: either error, by table order.
+    Attack("lua-return-globals", "lua", "return _G", "error"),
     Attack("lua-return-library", "lua", "return {s = string, t = table}", "harmless"),
     Attack("lua-inf-result", "lua", "return math.huge", "runtime"),
     Attack(
@@ -266,6 +267,7 @@ ATTACKS = ALE_ATTACKS + LUA_ATTACKS
 
 _EXPECTED: dict[str, type[ScriptError]] = {
     "compile": ScriptCompileError,
+    "error": ScriptRuntimeError,
     "runtime": ScriptRuntimeError,
     "limit": ScriptLimitExceeded,
 }

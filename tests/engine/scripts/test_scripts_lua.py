@@ -38,16 +38,17 @@ def test_lua_result_conversion(scripts_inproc: Scripts, source: str, expected: A
     assert same(lua(scripts_inproc, source), expected)
 
 
+_SORT = """local t = {3, 1, 2}
+table.sort(t, function(a, b) return a > b end)
+return table.concat(t, ',')"""
+
 LIBRARY: list[tuple[str, Any]] = [
     ("return ('Hello'):upper() .. string.lower('X')", "HELLOx"),
     ("return string.format('%5.2f|%d|%s', 1.234, 7, 'z')", " 1.23|7|z"),
     ("return ('abc'):sub(2) .. ('ab'):rep(2, '-') .. ('abc'):reverse()", "bcab-abcba"),
     ("return string.byte('A') + #string.char(66, 67)", 67),
     ("return ('a.b'):find('.', 1)", 2),
-    (
-        "local t = {3, 1, 2} table.sort(t, function(a, b) return a > b end) return table.concat(t, ',')",
-        "3,2,1",
-    ),
+    (_SORT, "3,2,1"),
     ("local t = {} table.insert(t, 'a') table.insert(t, 1, 'b') return table.concat(t)", "ba"),
     ("return select('#', unpack({1, 2, 3}))", 3),
     ("return math.floor(2.7) + math.max(1, 5) + math.abs(-1)", 8),
