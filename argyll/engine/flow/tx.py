@@ -148,15 +148,15 @@ class Env:
         return self.now + timedelta(milliseconds=ms)
 
 
-def _feeds_none(plan: ExecutionPlan, name: str) -> bool:
-    """True if some plan step takes ``name`` with ``collect: none``."""
+def _feeds_all_or_none(plan: ExecutionPlan, name: str) -> bool:
+    """True if some plan step takes ``name`` with ``collect: all`` or ``none``."""
     edges = plan.attributes.get(name)
     if edges is None:
         return False
     for consumer in edges.consumers:
         step = plan.steps.get(consumer)
         spec = step.attrs().get(name) if step is not None else None
-        if spec is not None and input_collect(spec) == "none":
+        if spec is not None and input_collect(spec) in ("all", "none"):
             return True
     return False
 
@@ -201,10 +201,12 @@ class Tx:
             outputs = payload.outputs or {}
             plan = self.state.plan
             declared = plan.steps[payload.step_id].output_names
-            # A missing output can starve a consumer; a produced one can make a
-            # `collect: none` input unfulfillable for good (INPUT-3, EXEC-13).
+            # A missing output can starve a consumer. A produced one can too: it
+            # makes a `collect: none` input unfulfillable for good, and it may be
+            # the last provider of a `collect: all` input that another provider
+            # already failed (INPUT-3, EXEC-13, EDGE-12).
             if any(name not in outputs for name in declared) or any(
-                _feeds_none(plan, name) for name in outputs
+                _feeds_all_or_none(plan, name) for name in outputs
             ):
                 self.reach_dirty = True
 

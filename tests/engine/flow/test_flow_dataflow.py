@@ -106,3 +106,21 @@ def test_a_value_for_a_none_input_makes_the_consumer_unreachable(
         sim.complete("w", ok(x=1))
         assert [i.args for i in sim.invocations if i.step_id == "c"] == [{"x": 1}]
         assert sim.status == "completed"
+
+
+def test_all_input_unreachable_when_its_last_provider_completes() -> None:
+    # EDGE-12, EXEC-14: the provider without a value finishes first; the last
+    # provider's completion (with a value) is what leaves no path.
+    p1 = step("p1", {"v": OUT})
+    p2 = step("p2", {"v": OUT})
+    c = step("c", {"v": req(collect="all"), "r": OUT})
+    sim = Sim(plan(["c"], [p1, p2, c]), {"p1": lambda _: None, "p2": lambda _: None})
+    sim.start()
+    sim.complete("p2", ok())  # completes without producing v
+    assert sim.step_status("c") == "pending"
+    sim.complete("p1", ok(v=1))
+    failed = sim.of(ev.StepFailed)
+    assert [(f.step_id, f.error) for f in failed] == [("c", "required input no longer available")]
+    assert sim.state is not None and sim.state.error == (
+        "step c failed: required input no longer available"
+    )
