@@ -9,9 +9,13 @@ never by sleeping.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -312,3 +316,46 @@ def test_plain_get_is_400_and_health_counts_sockets(engine_url: str) -> None:
 
     run(scenario())
     eventually(lambda: clients() == base, message="sockets closed")
+
+
+def load_example(name: str) -> Any:
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_monitor_flow_example(
+    api: Api, engine_url: str, uid: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """examples/monitor_flow.py watches a flow from before its start to its deactivation."""
+    example = load_example("monitor_flow")
+    text = (Path(example.__file__)).read_text()
+    assert "To run things:" in text and "def main(engine_url: str, flow_id: str)" in text
+    goal = chain(api, f"mon-{uid}", 2)
+    flow_id = f"mon-{uid}"
+    result: list[Any] = []
+    watcher = threading.Thread(target=lambda: result.append(example.main(engine_url, flow_id)))
+    watcher.start()
+    out: list[str] = []
+
+    def waiting() -> bool:
+        out.append(capsys.readouterr().out)
+        return "does not exist (yet)" in "".join(out)
+
+    eventually(waiting, message="monitor subscribed")
+    assert api.start(flow_id, [goal], {"n": [1]}).status_code == 201
+    watcher.join(timeout=20)
+    assert not watcher.is_alive()
+    (events,) = result
+    assert [e["sequence"] for e in events] == list(range(len(events)))
+    assert events[0]["type"] == "flow_started" and events[-1]["type"] == "flow_deactivated"
+    printed = "".join(out) + capsys.readouterr().out
+    assert "#0   flow_started" in printed and "flow_completed result=" in printed
+
+    # a flow that is already over: the state is printed and the example returns at once
+    assert example.main(engine_url, flow_id) == []
+    assert f"flow {flow_id}: completed" in capsys.readouterr().out
