@@ -92,12 +92,6 @@ class Scripts:
             raise ScriptCompileError(f"invalid script language: {language}", language)
 
     def _compile(self, language: str, source: str, arg_names: Sequence[str]) -> Any:
-        size = len(source.encode("utf-8", "surrogatepass"))
-        if size > self.limits.max_source:
-            message = (
-                f"script exceeded its source size limit ({format_bytes(self.limits.max_source)})"
-            )
-            raise ScriptCompileError(message, language)
         if language == "ale":
             return self._compile_ale(source, arg_names)
         if language == "lua":
@@ -106,26 +100,49 @@ class Scripts:
             return self._compile_jpath(source)
         raise ScriptCompileError(f"invalid script language: {language}", language)
 
-    def _compile_ale(self, source: str, arg_names: Sequence[str]) -> CompiledAle:
-        from .ale import compile_ale
+    def _check_size(self, language: str, source: str) -> None:
+        if len(source) * 4 > self.limits.max_source and (
+            len(source.encode("utf-8", "surrogatepass")) > self.limits.max_source
+        ):
+            limit = format_bytes(self.limits.max_source)
+            raise ScriptCompileError(f"script exceeded its source size limit ({limit})", language)
 
-        key = script_key("ale", source, arg_names)
-        return self._ale.get_or_build(key, lambda: compile_ale(source, arg_names))
+    # Caches are keyed by (source, sorted names) tuples; the sha256 key of
+    # the reference (cache.script_key) is computed once, on a miss, for the
+    # worker protocol.
+
+    def _compile_ale(self, source: str, arg_names: Sequence[str]) -> CompiledAle:
+        names = tuple(sorted(arg_names))
+        compiled = self._ale.get((source, names))
+        if compiled is None:
+            from .ale import compile_ale
+
+            self._check_size("ale", source)
+            compiled = compile_ale(source, names)
+            self._ale.put((source, names), compiled)
+        return compiled
 
     def _compile_lua(self, source: str, arg_names: Sequence[str]) -> str:
-        from .lua.engine import sandbox_for_thread
+        names = tuple(sorted(arg_names))
+        key = self._lua.get((source, names))
+        if key is None:
+            from .lua.engine import sandbox_for_thread
 
-        key = script_key("lua", source, arg_names)
-        if self._lua.get(key) is None:
-            sandbox_for_thread(self.limits.cache_size).compile(key, source, arg_names)
-            self._lua.put(key, key)
+            self._check_size("lua", source)
+            key = script_key("lua", source, names)
+            sandbox_for_thread(self.limits.cache_size).compile(key, source, names)
+            self._lua.put((source, names), key)
         return key
 
     def _compile_jpath(self, source: str) -> CompiledJPath:
-        from .jpath import compile_jpath
+        compiled = self._jpath.get(source)
+        if compiled is None:
+            from .jpath import compile_jpath
 
-        key = script_key("jpath", source, None)
-        return self._jpath.get_or_build(key, lambda: compile_jpath(source))
+            self._check_size("jpath", source)
+            compiled = compile_jpath(source)
+            self._jpath.put(source, compiled)
+        return compiled
 
     # --- in-process evaluation ------------------------------------------------------
 
@@ -231,13 +248,11 @@ class Scripts:
         pool = self._pool
         assert pool is not None
         if language == "ale":
-            key = script_key("ale", source, names)
+            key = compiled.key
             payload: Any = [compiled.code, compiled.constants]
         else:
             key, payload = compiled, source
-        return await loop.run_in_executor(
-            executor, pool.call, language, key, payload, names, args, self._script
-        )
+        return await pool.call_async(language, key, payload, names, args, self._script, executor)
 
     def _run_here(
         self, language: str, compiled: Any, source: str, names: list[str], args: dict[str, Any]

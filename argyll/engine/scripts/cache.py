@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 __all__ = ["LRUCache", "script_key"]
@@ -39,13 +39,13 @@ class LRUCache(Generic[V]):
 
     def __init__(self, capacity: int) -> None:
         self._capacity = max(1, capacity)
-        self._items: OrderedDict[str, V] = OrderedDict()
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: str) -> V | None:
+    def get(self, key: Hashable) -> V | None:
         """Return the cached value and mark it recently used, or ``None``."""
         with self._lock:
             value = self._items.get(key)
@@ -53,7 +53,7 @@ class LRUCache(Generic[V]):
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: str, value: V) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         """Store ``value``, evicting the least recently used entry when full."""
         with self._lock:
             self._items[key] = value
@@ -61,7 +61,7 @@ class LRUCache(Generic[V]):
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
 
-    def get_or_build(self, key: str, build: Callable[[], V]) -> V:
+    def get_or_build(self, key: Hashable, build: Callable[[], V]) -> V:
         """Return the cached value for ``key``, building and storing it on a miss.
 
         Exceptions from ``build`` propagate and nothing is stored.

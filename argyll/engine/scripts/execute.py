@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .ale import call_ale
 from .limits import Budget
+from .lua.engine import sandbox_for_thread
 
 __all__ = ["extract_mapping", "outputs_from", "run_ale", "run_lua"]
 
@@ -36,8 +38,6 @@ def extract_mapping(outputs: dict[str, Any]) -> Any:
 
 def run_ale(compiled: Any, args: dict[str, Any], budget: Budget) -> dict[str, Any]:
     """Run a compiled Ale script and return its outputs (SCRIPT-3)."""
-    from .ale import call_ale
-
     _, converted = call_ale(compiled, args, budget)
     return outputs_from(converted)
 
@@ -51,8 +51,6 @@ def run_lua(
     cache_size: int,
 ) -> dict[str, Any]:
     """Compile (cached per thread) and run a Lua script; return its outputs (SCRIPT-3)."""
-    from .lua.engine import sandbox_for_thread
-
     sandbox = sandbox_for_thread(cache_size)
     chunk = sandbox.compile(key, source, arg_names)
     result = sandbox.call(chunk, arg_names, args, budget)

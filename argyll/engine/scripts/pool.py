@@ -14,6 +14,7 @@ event loop.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import subprocess
@@ -22,6 +23,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ _BOOT = (
     "from argyll.engine.scripts.worker import main; main()"
 )
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+_PIPE_SAFE = 32 << 10  # frames this small fit in an idle worker's empty pipe
 
 
 class _WorkerGone(Exception):
@@ -88,6 +91,46 @@ class _Worker:
         if body is None:
             raise _WorkerGone
         return body
+
+    async def exchange_async(self, payload: bytes, deadline: float) -> bytes:
+        """Like :meth:`exchange`, but waits on the running event loop, not a thread."""
+        frame = len(payload).to_bytes(4, "big") + payload
+        if len(frame) > _PIPE_SAFE:  # a blocking write could stall the loop
+            return await asyncio.to_thread(self.exchange, payload, deadline)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bytes] = loop.create_future()
+        buffer = bytearray()
+
+        def readable() -> None:
+            try:
+                chunk = os.read(self.fd_out, 1 << 16)
+            except OSError:
+                chunk = b""
+            if answer.done():
+                return
+            if not chunk:
+                answer.set_exception(_WorkerGone())
+                return
+            buffer.extend(chunk)
+            if len(buffer) >= 4:
+                size = int.from_bytes(buffer[:4], "big")
+                if size > MAX_FRAME:
+                    answer.set_exception(_WorkerGone())
+                elif len(buffer) >= 4 + size:
+                    answer.set_result(bytes(buffer[4 : 4 + size]))
+
+        loop.add_reader(self.fd_out, readable)
+        try:
+            try:
+                os.write(self.fd_in, frame)  # fits in the empty pipe: never blocks
+            except OSError:
+                raise _WorkerGone from None
+            try:
+                return await asyncio.wait_for(answer, max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _WorkerGone from None
+        finally:
+            loop.remove_reader(self.fd_out)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -198,6 +241,12 @@ class WorkerPool:
             self._cond.notify()
         self._replace_in_background()
 
+    def _try_acquire(self) -> _Worker | None:
+        with self._cond:
+            if self._closed:
+                raise ScriptRuntimeError("script runner is closed")
+            return self._idle.pop() if self._idle else None
+
     def call(
         self,
         language: str,
@@ -207,7 +256,7 @@ class WorkerPool:
         args: dict[str, Any],
         budget: Budget,
     ) -> dict[str, Any]:
-        """Run one script in a worker and return its outputs.
+        """Run one script in a worker and return its outputs (blocking).
 
         Raises:
             ScriptLimitExceeded: A limit, including the hard kill after
@@ -218,21 +267,68 @@ class WorkerPool:
         deadline = time.monotonic() + budget.timeout * 2 + 0.25
         try:
             send = payload if key not in worker.known else None
-            response = self._exchange(
-                worker, language, key, send, arg_names, args, budget, deadline
-            )
+            request = self._request(language, key, send, arg_names, args, budget)
+            response = self._decode(worker.exchange(request, deadline))
             if response[0] == "miss":
-                response = self._exchange(
-                    worker, language, key, payload, arg_names, args, budget, deadline
-                )
+                request = self._request(language, key, payload, arg_names, args, budget)
+                response = self._decode(worker.exchange(request, deadline))
         except _WorkerGone:
-            died = worker.proc.poll() is not None and time.monotonic() < deadline
-            self._discard(worker)
-            gone: LimitKind = "memory" if died else "time"
-            raise ScriptLimitExceeded(budget.message(gone), language, gone) from None
+            raise self._gone(worker, deadline, language, budget) from None
         except BaseException:
             self._discard(worker)
             raise
+        return self._finish(worker, response, key, language, budget)
+
+    async def call_async(
+        self,
+        language: str,
+        key: str,
+        payload: Any,
+        arg_names: list[str],
+        args: dict[str, Any],
+        budget: Budget,
+        executor: Executor,
+    ) -> dict[str, Any]:
+        """:meth:`call` without blocking the event loop.
+
+        With an idle worker the exchange waits on the loop itself (no thread
+        hop); otherwise (a worker must start, or all are busy) it runs
+        :meth:`call` on ``executor``. A cancelled call kills its worker.
+        """
+        worker = self._try_acquire()
+        if worker is None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                executor, self.call, language, key, payload, arg_names, args, budget
+            )
+        deadline = time.monotonic() + budget.timeout * 2 + 0.25
+        try:
+            send = payload if key not in worker.known else None
+            request = self._request(language, key, send, arg_names, args, budget)
+            response = self._decode(await worker.exchange_async(request, deadline))
+            if response[0] == "miss":
+                request = self._request(language, key, payload, arg_names, args, budget)
+                response = self._decode(await worker.exchange_async(request, deadline))
+        except _WorkerGone:
+            raise self._gone(worker, deadline, language, budget) from None
+        except BaseException:
+            self._discard(worker)
+            raise
+        return self._finish(worker, response, key, language, budget)
+
+    def _gone(
+        self, worker: _Worker, deadline: float, language: str, budget: Budget
+    ) -> ScriptRuntimeError:
+        died = worker.proc.poll() is not None and time.monotonic() < deadline
+        self._discard(worker)
+        if self._closed:
+            return ScriptRuntimeError("script runner is closed", language)
+        kind: LimitKind = "memory" if died else "time"
+        return ScriptLimitExceeded(budget.message(kind), language, kind)
+
+    def _finish(
+        self, worker: _Worker, response: list[Any], key: str, language: str, budget: Budget
+    ) -> dict[str, Any]:
         status = response[0]
         if status == "err" and response[1] == "memory":
             self._discard(worker)  # it may be in a degraded state; start afresh
@@ -248,17 +344,15 @@ class WorkerPool:
             raise ScriptRuntimeError(message, language)
         raise ScriptLimitExceeded(message or budget.message(kind), language, kind)
 
-    def _exchange(
+    def _request(
         self,
-        worker: _Worker,
         language: str,
         key: str,
         payload: Any,
         arg_names: list[str],
         args: dict[str, Any],
         budget: Budget,
-        deadline: float,
-    ) -> list[Any]:
+    ) -> bytes:
         request = [
             language,
             key,
@@ -270,7 +364,9 @@ class WorkerPool:
             budget.max_depth,
             budget.max_items,
         ]
-        answer = worker.exchange(self._encoder.encode(request), deadline)
+        return self._encoder.encode(request)
+
+    def _decode(self, answer: bytes) -> list[Any]:
         return self._decoder.decode(answer)  # type: ignore[no-any-return]
 
     def close(self) -> None:

@@ -22,6 +22,13 @@ import struct
 import sys
 from typing import Any
 
+from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntimeError
+
+from .ale import load_ale
+from .execute import run_ale, run_lua
+from .limits import Budget
+from .lua.engine import sandbox_for_thread
+
 __all__ = ["main", "read_frame", "write_frame"]
 
 _HEADER = struct.Struct(">I")
@@ -84,13 +91,6 @@ def _limit_resources(memory: int) -> None:
 
 
 def _handle(request: list[Any], cache: Any, cache_size: int) -> list[Any]:
-    from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntimeError
-
-    from .ale import load_ale
-    from .execute import run_ale, run_lua
-    from .limits import Budget
-    from .lua.engine import sandbox_for_thread
-
     lang, key, payload, names, args, timeout, memory, depth, items = request
     budget = Budget(timeout, memory, depth, items)
     try:
@@ -100,7 +100,7 @@ def _handle(request: list[Any], cache: Any, cache_size: int) -> list[Any]:
                 if payload is None:
                     return ["miss"]
                 code, constants = payload
-                compiled = load_ale(tuple(names), code, constants)
+                compiled = load_ale(tuple(names), key, code, constants)
                 cache.put(key, compiled)
             return ["ok", run_ale(compiled, args, budget)]
         if payload is None and not sandbox_for_thread(cache_size).has(key):
@@ -127,12 +127,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    # Import everything a request needs before capping the address space.
-    from . import execute  # noqa: F401
-    from .ale import engine  # noqa: F401
-    from .lua.engine import sandbox_for_thread
-
-    sandbox_for_thread(cache_size)
+    sandbox_for_thread(cache_size)  # load lupa before capping the address space
     _limit_resources(memory)
     encoder = msgspec.msgpack.Encoder()
     decoder = msgspec.msgpack.Decoder()

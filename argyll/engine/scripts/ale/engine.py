@@ -22,6 +22,7 @@ from typing import Any
 
 from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntimeError
 
+from ..cache import script_key
 from ..limits import Budget
 from .budget import AleError, AleLimit, metered
 from .convert import from_json, to_json
@@ -40,6 +41,7 @@ class CompiledAle:
     """A compiled Ale script: positional parameters in ``arg_names`` order."""
 
     arg_names: tuple[str, ...]
+    key: str
     code: bytes
     constants: dict[str, tuple[Any, ...]]
     function: Callable[..., Any] = field(repr=False, compare=False)
@@ -77,11 +79,13 @@ def compile_ale(source: str, arg_names: Sequence[str]) -> CompiledAle:
         raise ScriptCompileError(COMPILE_PREFIX + "forms nested too deeply", "ale") from None
     except Exception as exc:  # Hy rejected the generated forms: a translator gap
         raise ScriptCompileError(COMPILE_PREFIX + f"{type(exc).__name__}: {exc}", "ale") from None
-    return load_ale(names, marshal.dumps(code), translation.constants, code)
+    key = script_key("ale", source, names)
+    return load_ale(names, key, marshal.dumps(code), translation.constants, code)
 
 
 def load_ale(
     arg_names: tuple[str, ...],
+    key: str,
     code: bytes,
     constants: dict[str, tuple[Any, ...]],
     code_object: types.CodeType | None = None,
@@ -89,7 +93,7 @@ def load_ale(
     """Rebuild a compiled script from its marshal-safe parts (in a worker)."""
     namespace = globals_for(constants)
     exec(code_object or marshal.loads(code), namespace)
-    return CompiledAle(arg_names, code, constants, namespace["RESULT"])
+    return CompiledAle(arg_names, key, code, constants, namespace["RESULT"])
 
 
 def call_ale(
