@@ -23,7 +23,11 @@ Guarantees and limits (documented in docs/guides/monitoring.md):
   1008 and reason ``slow consumer: more than 10000 messages queued``; a
   single write that blocks for over 10 s closes it with 1008 ``write
   timeout`` (WS-8). Either way the engine never waits for the client.
+- A connection holds at most 1,000 subscriptions; more are refused with an
+  error reply (an extension: the reference had no bound).
 - Pings and the pong deadline are the server's (uvicorn) keepalive.
+
+The wire formats are in ``ws_protocol``; this module does the I/O.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -42,6 +45,18 @@ from starlette.websockets import WebSocket
 
 from argyll.engine.eventlog import decode_payload
 from argyll.engine.flow.state import apply, new_state
+from argyll.engine.server.ws_protocol import (
+    Item,
+    Subscribe,
+    Unsubscribe,
+    covering,
+    decode_message,
+    encode_state,
+    error_message,
+    event_parts,
+    subscribed_message,
+    unsubscribed_message,
+)
 from argyll.engine.store.base import AggregateId, StoredEvent
 from argyll.errors import BadRequestError
 
@@ -51,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_INBOUND_BYTES",
     "MAX_QUEUED_MESSAGES",
+    "MAX_SUBSCRIPTIONS",
     "WRITE_TIMEOUT_S",
     "WebSocketHub",
     "websocket_routes",
@@ -64,63 +80,19 @@ MAX_INBOUND_BYTES: Final = 64 * 1024
 MAX_QUEUED_MESSAGES: Final = 10_000
 #: WS-8: a single write blocked longer than this closes the connection (1008).
 WRITE_TIMEOUT_S: Final = 10.0
+#: Subscriptions one connection may hold; more are refused with an error.
+MAX_SUBSCRIPTIONS: Final = 1000
 
 CLOSE_POLICY: Final = 1008
 CLOSE_TOO_BIG: Final = 1009
 SLOW_REASON: Final = f"slow consumer: more than {MAX_QUEUED_MESSAGES} messages queued"
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MS: Final = timedelta(milliseconds=1)
-_encode = msgspec.json.Encoder().encode
-_decode_message = msgspec.json.Decoder().decode
-
-
-class _Subscribe(msgspec.Struct, forbid_unknown_fields=False):
-    sub_id: str = ""
-    aggregate_ids: list[list[str]] | None = None
-    event_types: list[str] | None = None
-    include_state: bool = False
-
-
-class _Unsubscribe(msgspec.Struct, forbid_unknown_fields=False):
-    sub_id: str = ""
-
-
-class _Item(msgspec.Struct):
-    id: list[str]
-    data: msgspec.Raw
-    sequence: int
-
-
-class _Subscribed(msgspec.Struct, kw_only=True):
-    type: str = "subscribed"
-    sub_id: str
-    items: list[_Item]
-
-
-def _unix_ms(ts: datetime) -> int:
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return (ts - _EPOCH) // _MS
-
-
-def _event_parts(event: StoredEvent) -> tuple[str, str]:
-    """The WS-5 envelope around the ``sub_id`` value, shared by every subscription."""
-    head = '{"type":' + _encode(event.type).decode() + ',"sub_id":'
-    tail = (
-        ',"data":'
-        + event.data.decode()
-        + ',"id":'
-        + _encode(event.aggregate_id).decode()
-        + f',"timestamp":{_unix_ms(event.timestamp)},"sequence":{event.sequence}}}'
-    )
-    return head, tail
 
 
 @dataclass(eq=False, slots=True)
 class _Subscription:
     """One ``sub_id``: its filters (WS-3) and stale-event boundaries (WS-6)."""
 
+    conn: _Connection
     sub_id: str
     prefixes: tuple[AggregateId, ...]
     types: frozenset[str] | None
@@ -128,14 +100,6 @@ class _Subscription:
     min_seq: dict[AggregateId, int] = field(default_factory=dict)
     #: Events held back while a snapshot is being taken; ``None`` when live.
     pending: list[StoredEvent] | None = None
-
-    def matches(self, event: StoredEvent) -> bool:
-        if self.types is not None and event.type not in self.types:
-            return False
-        if not self.prefixes:
-            return True
-        agg = event.aggregate_id
-        return any(agg[: len(p)] == p for p in self.prefixes)
 
     def fresh(self, event: StoredEvent) -> bool:
         """WS-6: not older than the snapshot of its aggregate."""
@@ -171,7 +135,7 @@ class _Connection:
         return True
 
     def push_event(self, sub: _Subscription, event: StoredEvent) -> bool:
-        head, tail = _event_parts(event)
+        head, tail = event_parts(event)
         return self.push(head + sub.sub_json + tail)
 
     def abort(self, code: int, reason: str) -> None:
@@ -219,11 +183,11 @@ class _Connection:
 
     def _error(self, text: str) -> None:
         log.info("WebSocket client message rejected: %s", text)
-        self.push(_encode({"type": "error", "error": text}).decode())
+        self.push(error_message(text))
 
     async def _handle(self, raw: str | bytes) -> None:
         try:
-            message = _decode_message(raw)
+            message = decode_message(raw)
         except msgspec.DecodeError as exc:
             self._error(f"invalid JSON message: {exc}")
             return
@@ -233,58 +197,68 @@ class _Connection:
         kind = message.get("type")
         try:
             if kind == "subscribe":
-                await self._subscribe(msgspec.convert(message.get("data"), _Subscribe))
+                await self._subscribe(msgspec.convert(message.get("data"), Subscribe))
             elif kind == "unsubscribe":
-                self._unsubscribe(msgspec.convert(message.get("data"), _Unsubscribe))
+                self._unsubscribe(msgspec.convert(message.get("data"), Unsubscribe))
             else:
                 self._error(f"unknown message type: {kind!r} (use subscribe or unsubscribe)")
         except msgspec.ValidationError as exc:
             self._error(f"invalid {kind} message: {exc}")
 
-    def _unsubscribe(self, req: _Unsubscribe) -> None:
+    def _unsubscribe(self, req: Unsubscribe) -> None:
         """WS-7: acknowledged also for unknown IDs."""
         if not req.sub_id:
             self._error("unsubscribe requires sub_id")
             return
-        self.subs.pop(req.sub_id, None)
-        self.push(_encode({"type": "unsubscribed", "sub_id": req.sub_id}).decode())
+        self._drop(req.sub_id)
+        self.push(unsubscribed_message(req.sub_id))
 
-    async def _subscribe(self, req: _Subscribe) -> None:
+    def _drop(self, sub_id: str) -> None:
+        sub = self.subs.pop(sub_id, None)
+        if sub is not None:
+            self.hub.unindex(sub)
+
+    async def _subscribe(self, req: Subscribe) -> None:
         """WS-4: add or replace a subscription and answer ``subscribed``."""
         if not req.sub_id:
             self._error("subscribe requires sub_id")
             return
+        if req.sub_id not in self.subs and len(self.subs) >= MAX_SUBSCRIPTIONS:
+            self._error(f"too many subscriptions: maximum is {MAX_SUBSCRIPTIONS} per connection")
+            return
         ids = [tuple(a) for a in req.aggregate_ids or []]
         sub = _Subscription(
+            conn=self,
             sub_id=req.sub_id,
-            prefixes=tuple(ids),
+            prefixes=covering(ids),
             types=frozenset(req.event_types) if req.event_types else None,
-            sub_json=_encode(req.sub_id).decode(),
+            sub_json=encode_state(req.sub_id).decode(),
         )
-        self.subs.pop(req.sub_id, None)
+        self._drop(req.sub_id)
         self.subs[req.sub_id] = sub
+        self.hub.index(sub)
         if not req.include_state:
-            self.push(_encode(_Subscribed(sub_id=req.sub_id, items=[])).decode())
+            self.push(subscribed_message(req.sub_id, []))
             return
         sub.pending = []  # buffer from now on: no event can slip between state and stream
-        items: list[_Item] = []
+        items: list[Item] = []
         try:
             for agg in ids:
                 snap = await self.hub.snapshot(agg)
                 if snap is None:
                     continue  # WS-4: a flow that does not exist is left out
                 data, seq = snap
-                items.append(_Item(list(agg), msgspec.Raw(data), seq))
+                items.append(Item(list(agg), msgspec.Raw(data), seq))
                 if data != b"null":
                     sub.min_seq[agg] = seq
         except Exception as exc:
             log.exception("snapshot for subscription %s failed", req.sub_id)
             if self.subs.get(req.sub_id) is sub:
-                del self.subs[req.sub_id]
+                self._drop(req.sub_id)
             self._error(f"subscribe {req.sub_id} failed: {exc}")
             return
         held, sub.pending = sub.pending, None
-        if not self.push(_encode(_Subscribed(sub_id=req.sub_id, items=items)).decode()):
+        if not self.push(subscribed_message(req.sub_id, items)):
             return
         for event in held:
             if sub.fresh(event) and not self.push_event(sub, event):
@@ -304,8 +278,9 @@ class _Connection:
         finally:
             if self._watchdog is not None:
                 self._watchdog.cancel()
+            for sub_id in list(self.subs):  # WS-8: closing drops the subscriptions
+                self._drop(sub_id)
             self.hub.remove(self)
-            self.subs.clear()  # WS-8: closing drops the subscriptions
             for task in (self.writer, reader):
                 task.cancel()
             await asyncio.gather(self.writer, reader, return_exceptions=True)
@@ -319,12 +294,33 @@ class _Connection:
 
 
 class WebSocketHub:
-    """Every open connection of one engine, fed by one bus subscriber."""
+    """Every open connection of one engine, fed by one bus subscriber.
+
+    Subscriptions are indexed by prefix, so an event costs one dictionary
+    lookup per prefix length of its aggregate ID (``()``, ``("flow",)``,
+    ``("flow", id)``) plus the subscriptions it matches, however many
+    connections watch other flows.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.connections: set[_Connection] = set()
+        self._index: dict[AggregateId, dict[_Subscription, None]] = {}
         self._unsubscribe = engine.bus.subscribe(self._publish)
+
+    def index(self, sub: _Subscription) -> None:
+        """Start routing events to ``sub`` (WS-3)."""
+        for prefix in sub.prefixes:
+            self._index.setdefault(prefix, {})[sub] = None
+
+    def unindex(self, sub: _Subscription) -> None:
+        """Stop routing events to ``sub``."""
+        for prefix in sub.prefixes:
+            bucket = self._index.get(prefix)
+            if bucket is not None:
+                bucket.pop(sub, None)
+                if not bucket:
+                    del self._index[prefix]
 
     def add(self, conn: _Connection) -> None:
         self.connections.add(conn)
@@ -336,26 +332,30 @@ class WebSocketHub:
 
     def _publish(self, events: list[StoredEvent]) -> None:
         """Bus subscriber: queue each event for every matching subscription (WS-3, WS-5)."""
-        if not self.connections:
+        index = self._index
+        if not index:
             return
         for event in events:
+            agg = event.aggregate_id
             parts: tuple[str, str] | None = None
-            for conn in self.connections:
-                for sub in conn.subs.values():
-                    if not sub.matches(event):
+            for size in range(len(agg) + 1):
+                bucket = index.get(agg[:size])
+                if not bucket:
+                    continue
+                for sub in bucket:
+                    if sub.types is not None and event.type not in sub.types:
                         continue
                     if sub.pending is not None:
                         if len(sub.pending) >= MAX_QUEUED_MESSAGES:
-                            conn.abort(CLOSE_POLICY, SLOW_REASON)
-                            break
-                        sub.pending.append(event)
+                            sub.conn.abort(CLOSE_POLICY, SLOW_REASON)
+                        else:
+                            sub.pending.append(event)
                         continue
                     if not sub.fresh(event):
                         continue
                     if parts is None:
-                        parts = _event_parts(event)
-                    if not conn.push(parts[0] + sub.sub_json + parts[1]):
-                        break
+                        parts = event_parts(event)
+                    sub.conn.push(parts[0] + sub.sub_json + parts[1])
 
     async def snapshot(self, agg: AggregateId) -> tuple[bytes, int] | None:
         """WS-4 item data (encoded now) and the aggregate's next sequence.
@@ -366,9 +366,9 @@ class WebSocketHub:
         """
         engine = self.engine
         if agg == ("catalog",):
-            return _encode(engine.catalog_state()), engine.catalog.next_sequence
+            return encode_state(engine.catalog_state()), engine.catalog.next_sequence
         if agg == ("cluster",):
-            return _encode(engine.health.cluster_state()), engine.health.cluster.next_sequence
+            return encode_state(engine.health.cluster_state()), engine.health.cluster.next_sequence
         if len(agg) == 2 and agg[0] == "flow":
             events = await engine.store.read(agg)
             if not events:
@@ -376,7 +376,7 @@ class WebSocketHub:
             state = new_state()
             for event in events:
                 apply(state, decode_payload(event), event.timestamp)
-            return _encode(state), events[-1].sequence + 1
+            return encode_state(state), events[-1].sequence + 1
         return b"null", 0
 
     async def endpoint(self, ws: WebSocket) -> None:

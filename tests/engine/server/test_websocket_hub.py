@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ import argyll.engine.server.websocket as websocket
 from argyll.engine.config import Config
 from argyll.engine.engine import Engine
 from argyll.engine.eventlog import encode_payload
+from argyll.engine.server.ws_protocol import covering, event_parts, unix_ms
 from argyll.engine.store import MemoryStore
 from argyll.engine.store.base import AggregateId, AppendBatch, StoredEvent
 from argyll.model import events as ev
@@ -192,3 +194,59 @@ def test_a_stuck_write_times_out(monkeypatch: pytest.MonkeyPatch) -> None:  # WS
         assert await sock.wait_closed() == (1008, "write timeout")
 
     asyncio.run(with_hub(body))
+
+
+def test_overlapping_prefixes_and_type_filter_deliver_each_event_once() -> None:  # WS-3
+    async def body(engine: Engine, sock: FakeSocket) -> None:
+        sock.say(
+            "subscribe",
+            sub_id="s",
+            aggregate_ids=[["flow"], list(AGG), ["flow"]],
+            event_types=["attribute_set"],
+        )
+        await sock.next()
+        await commit(engine, [ev.DispatchDeferred(flow_id=FLOW, step_id="a"), attr(3), attr(4)])
+        first, second = await sock.next(), await sock.next()
+        assert (first["sequence"], second["sequence"]) == (4, 5)  # seq 3 filtered by type
+        sock.say("unsubscribe", sub_id="s")
+        assert await sock.next() == {"type": "unsubscribed", "sub_id": "s"}
+
+    asyncio.run(with_hub(body))
+
+
+def test_subscriptions_per_connection_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(websocket, "MAX_SUBSCRIPTIONS", 2)
+
+    async def body(engine: Engine, sock: FakeSocket) -> None:
+        for sub_id in ("a", "b", "a", "c"):  # replacing "a" does not count twice
+            sock.say("subscribe", sub_id=sub_id)
+        replies = [await sock.next() for _ in range(4)]
+        assert [r["type"] for r in replies] == ["subscribed"] * 3 + ["error"]
+        assert "too many subscriptions: maximum is 2" in replies[3]["error"]
+
+    asyncio.run(with_hub(body))
+
+
+def test_covering_prefixes() -> None:  # WS-3
+    assert covering([]) == ((),)
+    assert covering([("flow", "a"), ("flow",), ("catalog",), ("flow",)]) == (
+        ("flow",),
+        ("catalog",),
+    )
+    assert covering([("flow", "a"), ("flow", "ab")]) == (("flow", "a"), ("flow", "ab"))
+    assert covering([(), ("catalog",)]) == ((),)
+
+
+def test_envelope_timestamp_is_unix_milliseconds() -> None:  # WS-5
+    ts = datetime(2025, 1, 30, 15, 23, 45, 123999, tzinfo=UTC)
+    assert unix_ms(ts) == 1738250625123
+    event = StoredEvent(AGG, 7, ts, "flow_failed", b'{"flow_id":"wf-1","error":"x"}')
+    head, tail = event_parts(event)
+    assert json.loads(head + '"s"' + tail) == {
+        "type": "flow_failed",
+        "sub_id": "s",
+        "data": {"flow_id": "wf-1", "error": "x"},
+        "id": ["flow", "wf-1"],
+        "timestamp": 1738250625123,
+        "sequence": 7,
+    }
