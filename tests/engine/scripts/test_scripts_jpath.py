@@ -175,3 +175,17 @@ def test_evaluation_is_time_bounded(scripts: Scripts) -> None:
     with pytest.raises(ScriptLimitExceeded) as caught:
         scripts.predicate("jpath", "$..*..*", [], {"x": deep})
     assert caught.value.message == "script exceeded its time limit (100ms)"
+
+
+def test_result_size_is_bounded() -> None:
+    from argyll.engine.scripts import ScriptLimits
+
+    small = Scripts(ScriptLimits(workers=0, max_items=50))
+    try:
+        with pytest.raises(ScriptLimitExceeded) as caught:
+            small.mapping("jpath", "$..*", "doc", {"xs": list(range(100))})
+        assert caught.value.message == "script result too large (limit 50 items)"
+        with pytest.raises(ScriptLimitExceeded):
+            small.predicate("jpath", "$..*..*", [], {"xs": [[1] * 30] * 30})
+    finally:
+        small.close()

@@ -55,8 +55,8 @@ def compile_ale(source: str, arg_names: Sequence[str]) -> CompiledAle:
     """
     from hy.compiler import hy_compile  # heavy; only the parent process compiles
 
-    from .forms import SPECIAL_FORMS
     from .reader import AleSyntaxError, read_forms
+    from .thread_forms import SPECIAL_FORMS
     from .translate import AleCompileError, Translator
     from .validate import UnsafeCode, validate
 

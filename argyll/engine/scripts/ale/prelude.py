@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from . import prelude_core, prelude_num, prelude_seq
+from . import prelude_coll, prelude_core, prelude_num, prelude_obj, prelude_seq
 from .budget import AleError, tick
+from .prelude_coll import call
 from .prelude_core import make_multi_arity
-from .prelude_seq import call
 from .values import Cons, Keyword, make_list, type_name
 
 __all__ = ["ALE_NAMES", "RUNTIME", "constant_value", "globals_for"]
@@ -71,6 +71,8 @@ def _build() -> tuple[dict[str, str], dict[str, Any]]:
     values: dict[str, Any] = {}
     tables: list[Mapping[str, Any]] = [
         prelude_num.FUNCTIONS,
+        prelude_coll.FUNCTIONS,
+        prelude_obj.FUNCTIONS,
         prelude_seq.FUNCTIONS,
         prelude_core.FUNCTIONS,
         prelude_num.CONSTANTS,

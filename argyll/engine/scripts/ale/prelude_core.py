@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from .budget import AleError, alloc, tick
-from .prelude_seq import call, is_empty
+from .prelude_coll import call, is_empty
 from .values import Cons, FunctionType, Keyword, LazySeq, ale_equal, to_str
 
 __all__ = ["FUNCTIONS", "make_multi_arity"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from argyll.errors import ScriptCompileError, ScriptLimitExceeded
 
-from ..limits import Budget
+from ..limits import Budget, LimitKind
 
 __all__ = ["CompiledJPath", "compile_jpath", "find_values"]
 
@@ -44,16 +44,22 @@ def find_values(compiled: CompiledJPath, document: Any, budget: Budget) -> list[
     """Every value the query selects from ``document`` (``null`` values included).
 
     Raises:
-        ScriptLimitExceeded: The evaluation ran past ``budget.timeout``.
+        ScriptLimitExceeded: The evaluation ran past ``budget.timeout``, visited
+            more than ``10 x budget.max_items`` nodes or selected more than
+            ``budget.max_items``.
     """
     from .nodes import JPathLimit, Meter, set_meter
 
-    set_meter(Meter(budget.timeout))
+    set_meter(Meter(budget.timeout, budget.max_items * 10))
     try:
-        return [match.value for match in compiled.path.find(document)]
-    except JPathLimit:
-        raise ScriptLimitExceeded(budget.message("time"), "jpath", "time") from None
+        values = [match.value for match in compiled.path.find(document)]
+    except JPathLimit as exc:
+        kind: LimitKind = "size" if exc.kind == "size" else "time"
+        raise ScriptLimitExceeded(budget.message(kind), "jpath", kind) from None
     except RecursionError:
         raise ScriptLimitExceeded(budget.message("depth"), "jpath", "depth") from None
     finally:
         set_meter(None)
+    if len(values) > budget.max_items:
+        raise ScriptLimitExceeded(budget.message("size"), "jpath", "size")
+    return values

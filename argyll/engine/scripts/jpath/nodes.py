@@ -39,24 +39,37 @@ __all__ = [
 
 
 class JPathLimit(Exception):
-    """Evaluation ran past its time budget."""
+    """Evaluation ran past its time budget (``kind="time"``) or visited too many nodes."""
+
+    def __init__(self, kind: str = "time") -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 class Meter:
-    """Counts visited nodes and checks the clock every 256 of them."""
+    """Counts work and visited nodes; checks the clock every 256 units."""
 
-    __slots__ = ("countdown", "deadline")
+    __slots__ = ("countdown", "deadline", "visits")
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, max_visits: int = 10_000_000) -> None:
         self.deadline = time.monotonic() + timeout
         self.countdown = 256
+        self.visits = max_visits
 
     def charge(self, units: int = 1) -> None:
+        """Charge ``units`` of work (regex steps, comparisons)."""
         self.countdown -= units
         if self.countdown <= 0:
             self.countdown = 256
             if time.monotonic() > self.deadline:
-                raise JPathLimit
+                raise JPathLimit("time")
+
+    def visit(self) -> None:
+        """Charge one visited node; too many visits is a size limit."""
+        self.visits -= 1
+        if self.visits < 0:
+            raise JPathLimit("size")
+        self.charge()
 
 
 class _State(threading.local):
@@ -152,7 +165,7 @@ class Descend(JSONPath):
             stack = [start]
             while stack:
                 node = stack.pop()
-                meter.charge()
+                meter.visit()
                 results.extend(self.selector.find(node))
                 children = [
                     DatumInContext(item, path=path, context=node)
@@ -191,7 +204,7 @@ class Filter(JSONPath):
         root = _root(datum)
         results = []
         for path, item in _children(datum.value):
-            meter.charge()
+            meter.visit()
             if _truth(self.expr.evaluate(item, root)):
                 results.append(DatumInContext(item, path=path, context=datum))
         return results
