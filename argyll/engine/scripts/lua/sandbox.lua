@@ -9,7 +9,10 @@
 -- refuses __gc, plain-only string.find, and no io, os, debug, package,
 -- require, dofile, loadfile, load, coroutine, collectgarbage or string.dump.
 
-local HOOK_EVERY = 1000
+-- Instructions between two looks at the clock. Some single instructions
+-- (concatenation, comparison of long strings) cost O(length), so keep this
+-- small: the overrun is at most HOOK_EVERY such instructions.
+local HOOK_EVERY = 100
 local FIND_WORK_LIMIT = 100000000
 
 local debug_sethook = debug.sethook
@@ -94,9 +97,31 @@ local function copy(source, skip)
   return result
 end
 
+-- C library functions run to completion; a loop of a few instructions could
+-- call many of them between two hooks. Every library function therefore
+-- checks the deadline before it starts, so the overrun is one call at most.
+local function guarded(lib)
+  local result = {}
+  for name, f in next, lib do
+    if type(f) == "function" then
+      result[name] = function(...)
+        if state.active and os_clock() > state.deadline then
+          state.expired = true
+          error(TIMEOUT, 0)
+        end
+        return f(...)
+      end
+    else
+      result[name] = f
+    end
+  end
+  return result
+end
+
 local STRING = copy(string, { dump = true, match = true, gmatch = true, gsub = true })
 STRING.find = plain_find
-local TABLE = copy(table)
+STRING = guarded(STRING)
+local TABLE = guarded(table)
 local MATH = copy(math)
 local BIT32 = copy(bit32)
 
