@@ -261,6 +261,29 @@ LUA_ATTACKS = [
         "limit",
         via="predicate",
     ),
+    # Few instructions, much C work per instruction: library calls check the
+    # deadline before they start and the hook runs every 100 instructions.
+    Attack(
+        "lua-pred-sort-loop",
+        "lua",
+        'local t = {("x"):rep(500000):byte(1, -1)} for i = 1, 50 do table.sort(t) end',
+        "limit",
+        via="predicate",
+    ),
+    Attack(
+        "lua-pred-concat-loop",
+        "lua",
+        'local s = ("x"):rep(4e6) while true do local u = s .. s end',
+        "limit",
+        via="predicate",
+    ),
+    Attack(
+        "lua-pred-upper-loop",
+        "lua",
+        'local s = ("x"):rep(4e6) for i = 1, 1e9 do local u = s:upper() end',
+        "limit",
+        via="predicate",
+    ),
 ]
 
 ATTACKS = ALE_ATTACKS + LUA_ATTACKS
