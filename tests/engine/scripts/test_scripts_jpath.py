@@ -189,3 +189,12 @@ def test_result_size_is_bounded() -> None:
             small.predicate("jpath", "$..*..*", [], {"xs": [[1] * 30] * 30})
     finally:
         small.close()
+
+
+def test_deep_comparisons_are_metered(scripts: Scripts) -> None:
+    """Comparing every child with the whole document is charged per element."""
+    doc = {"xs": [list(range(2000)) for _ in range(2000)]}
+    started = time.monotonic()
+    with pytest.raises(ScriptLimitExceeded):
+        scripts.predicate("jpath", "$.xs[?@ == $.xs[0] && @ != $.xs]", [], doc)
+    assert time.monotonic() - started < 1.0

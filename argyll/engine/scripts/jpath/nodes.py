@@ -284,6 +284,8 @@ def _equal(left: Any, right: Any) -> bool:
         return bool(left == right)
     if isinstance(left, str) and isinstance(right, str):
         return left == right
+    if isinstance(left, list | dict):
+        metered().charge(len(left) + 1)  # deep comparison is O(size)
     if isinstance(left, list) and isinstance(right, list):
         return len(left) == len(right) and all(
             _equal(a, b) for a, b in zip(left, right, strict=True)
