@@ -258,7 +258,10 @@ def _script_problems(step: Step, check: CompileCheck) -> list[str]:
         assert spec is not None
         mapping = spec.mapping
         if mapping is not None and mapping.script is not None and mapping.script.script:
-            err = check(mapping.script.language, mapping.script.script, [name], "mapping")
+            # MAP-2 binds an input's value to its inner name; MAP-3 binds the raw
+            # outputs to the output attribute's own name.
+            bound = name if spec.role == "output" else inner_name(name, spec)
+            err = check(mapping.script.language, mapping.script.script, [bound], "mapping")
             if err is not None:
                 problems.append(
                     f'invalid attribute mapping for attribute "{name}": '

@@ -274,3 +274,30 @@ def test_json_equal_treats_int_and_float_alike() -> None:  # CONV-7
     assert json_equal({"a": [5]}, {"a": [5.0]})
     assert not json_equal(True, 1)
     assert not json_equal({"a": 1}, {"a": 1, "b": 2})
+
+
+def test_mapping_scripts_are_checked_against_the_bound_name() -> None:  # VAL-1 stage 7, MAP-2/3
+    seen: list[list[str]] = []
+
+    def check(language: str, source: str, names: Any, purpose: str) -> str | None:
+        seen.append(list(names))
+        return None
+
+    step = make(
+        attributes={
+            "customer": {
+                "role": "required",
+                "required": {
+                    "mapping": {"name": "cust", "script": {"language": "ale", "script": "cust"}}
+                },
+            },
+            "total": {
+                "role": "output",
+                "output": {
+                    "mapping": {"name": "t", "script": {"language": "jpath", "script": "$.t"}}
+                },
+            },
+        }
+    )
+    assert step_problems(step, check) == []
+    assert seen == [["cust"], ["total"]]
