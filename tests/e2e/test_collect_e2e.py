@@ -82,7 +82,7 @@ def test_first_starts_on_the_first_value_and_prunes_pending_providers(
 )
 def test_last_some_all_wait_for_every_provider_and_include_init(
     api: Api, uid: str, svc: Service, collect: str, expected: Any
-) -> None:  # INPUT-1, INPUT-3, INPUT-5, WORK-13, MAP-1
+) -> None:  # INPUT-1, INPUT-3, INPUT-5, INPUT-6, WORK-13, MAP-1
     v, seq = f"v{uid}", f"seq{uid}"
     svc.hold(f"/p2-{uid}")
     register_all(
@@ -102,6 +102,9 @@ def test_last_some_all_wait_for_every_provider_and_include_init(
     state = api.wait_terminal(f"wf-{uid}")
     assert state["status"] == "completed", state
     assert got(state, f"c-{uid}") == {"inner": expected}
+    # INPUT-6: step_started records exactly the inputs the step was invoked with
+    events = api.events(f"wf-{uid}")
+    assert of_type(events, "step_started", f"c-{uid}")[0]["inputs"] == {"inner": expected}
     # WORK-13: every producer appended its value, with provenance; init values come first
     records = state["attributes"][v]
     assert [(r["value"], r.get("step")) for r in records] == [

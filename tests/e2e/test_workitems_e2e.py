@@ -37,7 +37,7 @@ def svc() -> Iterator[Service]:
 
 def test_cartesian_product_in_creation_order_and_aggregate(
     api: Api, uid: str, svc: Service
-) -> None:  # WORK-3, WORK-4, WORK-5, WORK-10, WORK-11, DATA-4
+) -> None:  # WORK-3..7, WORK-10, WORK-11, INPUT-6, DATA-4
     path = f"/price-{uid}"
     svc.on(path, lambda b: {f"price{uid}": f"{b[f'r{uid}']}-{b[f'p{uid}']}", "junk": 1})
     register_all(
@@ -91,6 +91,8 @@ def test_cartesian_product_in_creation_order_and_aggregate(
     )
     assert types(events).count("work_started") == 6
     assert types(events).count("work_succeeded") == 6
+    # WORK-7: work_succeeded carries the raw, unmapped outputs (undeclared keys included)
+    assert of_type(events, "work_succeeded")[0]["outputs"] == {f"price{uid}": "US-A", "junk": 1}
     assert types(events).count("attribute_set") == 1
 
 
@@ -212,7 +214,7 @@ def test_default_parallelism_is_one(api: Api, uid: str, svc: Service) -> None:  
 
 def test_permanent_item_failure_fails_the_step_at_once(
     api: Api, uid: str, svc: Service
-) -> None:  # WORK-8, WORK-12, TERM-6, TERM-7, RETRY-7
+) -> None:  # WORK-7, WORK-8, WORK-12, TERM-6, TERM-7, RETRY-7
     path = f"/ff-{uid}"
     slow = threading.Event()
 
@@ -251,12 +253,14 @@ def test_permanent_item_failure_fails_the_step_at_once(
     # TERM-6: the late success is recorded; WORK-12: pending items were abandoned
     assert [status(w) for w in items] == ["succeeded", "failed", "pending", "pending"]
     assert sorted(c.body[f"xs{uid}"] for c in svc.calls_to(path)) == ["bad", "slow"]
+    (work_failed,) = of_type(api.events(f"wf-{uid}"), "work_failed")  # WORK-7
+    assert work_failed["error"] == ex["error"]
     assert api.status(f"wf-{uid}") == "failed"
 
 
 def test_transient_item_failure_retries_with_the_same_token(
     api: Api, uid: str, svc: Service
-) -> None:  # RETRY-6, RETRY-7, WORK-2
+) -> None:  # WORK-7, RETRY-3, RETRY-6, RETRY-7, WORK-2
     path = f"/flaky-{uid}"
     seen: dict[Any, int] = {}
 
@@ -279,6 +283,11 @@ def test_transient_item_failure_retries_with_the_same_token(
     assert len(calls) == 3 and len({c.token for c in calls}) == 1
     item = state["executions"][f"flaky-{uid}"]["work_items"][calls[0].token]
     assert item["retry_count"] == 2 and item["status"] == "succeeded"
+    events = api.events(f"wf-{uid}")
+    not_completed = of_type(events, "work_not_completed")  # WORK-7, RETRY-3
+    assert [e["token"] for e in not_completed] == [calls[0].token] * 2
+    assert "status 503" in not_completed[0]["error"]
+    assert [e["retry_count"] for e in of_type(events, "work_retry_scheduled")] == [1, 2]
     assert [e["v"] for e in state["executions"][f"flaky-{uid}"]["outputs"]["v"]] == [1, 2, 3]
 
 
