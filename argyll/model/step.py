@@ -212,13 +212,18 @@ class Step(msgspec.Struct, frozen=True, omit_defaults=True):
         return _facts(self).required
 
     @property
+    def gated_names(self) -> list[str]:
+        """Required inputs with a non-empty match script, sorted (cached; do not mutate)."""
+        return _facts(self).gated
+
+    @property
     def output_names(self) -> list[str]:
         """Output attribute names, sorted (cached; do not mutate)."""
         return _facts(self).outputs
 
 
 class _Facts:
-    __slots__ = ("attrs", "inputs", "outputs", "required", "step")
+    __slots__ = ("attrs", "gated", "inputs", "outputs", "required", "step")
 
     def __init__(self, step: Step) -> None:
         self.step = step  # keeps id(step) valid while cached
@@ -226,6 +231,14 @@ class _Facts:
         self.inputs = sorted(k for k, v in self.attrs.items() if v.role in INPUT_ROLES)
         self.required = sorted(k for k, v in self.attrs.items() if v.role == "required")
         self.outputs = sorted(k for k, v in self.attrs.items() if v.role == "output")
+        self.gated = sorted(
+            k
+            for k, v in self.attrs.items()
+            if v.role == "required"
+            and v.required is not None
+            and v.required.match is not None
+            and v.required.match.script
+        )
 
 
 _FACTS: dict[int, _Facts] = {}

@@ -1,7 +1,9 @@
 """The SDK against a real engine: the ``examples/sdk_*.py`` scripts and the
 client, builders, step servers and contexts they rely on.
 
-Uses the session's engine (``engine_url`` from tests/conftest.py, started
+Examples run on their own engine (``isolated_engine_url``: their attribute
+names could clash with other tests' steps); the rest use the session's engine
+(``engine_url`` from tests/conftest.py, started
 with ``WEBHOOK_BASE_URL`` pointing at itself). Step servers are the SDK's own
 (``StepBuilder.serve``) on loopback ports. Every test uses unique step,
 attribute and flow IDs, because the engine is shared.
@@ -47,29 +49,31 @@ def value(state: dict[str, Any], name: str) -> Any:
 # -- the examples ---------------------------------------------------------------
 
 
-def test_price_calculator_example(engine_url: str) -> None:
-    total = load_example("sdk_price_calculator").main(engine_url, unit_price=12.5, quantity=4)
+def test_price_calculator_example(isolated_engine_url: str) -> None:
+    total = load_example("sdk_price_calculator").main(
+        isolated_engine_url, unit_price=12.5, quantity=4
+    )
     assert total == 50
 
 
-def test_greeting_server_example(engine_url: str) -> None:
-    assert load_example("sdk_greeting_server").main(engine_url, "Ada") == "Hello, Ada!"
+def test_greeting_server_example(isolated_engine_url: str) -> None:
+    assert load_example("sdk_greeting_server").main(isolated_engine_url, "Ada") == "Hello, Ada!"
 
 
-def test_greeting_server_example_runs_twice(engine_url: str) -> None:
+def test_greeting_server_example_runs_twice(isolated_engine_url: str) -> None:
     """The second run re-registers the step at a new port: 409, then an update."""
     example = load_example("sdk_greeting_server")
-    assert example.main(engine_url, "Grace") == "Hello, Grace!"
-    assert example.main(engine_url, "Linus") == "Hello, Linus!"
+    assert example.main(isolated_engine_url, "Grace") == "Hello, Grace!"
+    assert example.main(isolated_engine_url, "Linus") == "Hello, Linus!"
 
 
-def test_async_step_example(engine_url: str) -> None:
-    url = load_example("sdk_async_step").main(engine_url, "q4-ops")
+def test_async_step_example(isolated_engine_url: str) -> None:
+    url = load_example("sdk_async_step").main(isolated_engine_url, "q4-ops")
     assert url == "https://reports.example/q4-ops.pdf"
 
 
-def test_compensation_example(engine_url: str) -> None:
-    outcome = load_example("sdk_compensation").main(engine_url)
+def test_compensation_example(isolated_engine_url: str) -> None:
+    outcome = load_example("sdk_compensation").main(isolated_engine_url)
     assert outcome["status"] == "failed"
     assert "seat Z9 is taken" in outcome["error"]
     assert outcome["released"] == ["A1", "A2"]

@@ -220,7 +220,7 @@ def optional_decision(
 
 def gated_inputs(step: Step) -> list[str]:
     """Required inputs with a non-empty match script, sorted."""
-    return sorted(n for n, s in step.attrs().items() if _match_script(s) is not None)
+    return step.gated_names
 
 
 def match_status(tx: Tx, step: Step, name: str) -> str:

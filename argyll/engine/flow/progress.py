@@ -33,6 +33,8 @@ def _status(tx: Tx, step_id: str) -> str:
 
 
 def _will_skip(tx: Tx, step: Step) -> bool:
+    if not step.gated_names:
+        return False
     memo = tx.memo("will_skip")
     known = memo.get(step.id)
     if known is None:
@@ -45,6 +47,15 @@ def outputs_needed(tx: Tx, step_id: str) -> bool:
     plan = tx.state.plan
     if step_id in plan.goals:
         return True
+    memo = tx.memo("outputs_needed")
+    known = memo.get(step_id)
+    if known is None:
+        known = memo[step_id] = _outputs_needed(tx, step_id)
+    return bool(known)
+
+
+def _outputs_needed(tx: Tx, step_id: str) -> bool:
+    plan = tx.state.plan
     step = plan.steps[step_id]
     for out in step.output_names:
         edges = plan.attributes.get(out)
@@ -245,8 +256,13 @@ def _match_pruned(tx: Tx, goal: str) -> bool:
     return ex is not None and ex.status == "skipped" and ex.error == MATCH_SKIP
 
 
-def check_terminal(tx: Tx) -> bool:
-    """TERM-1..4: complete or fail the flow if its outcome is decided; True if terminal."""
+def check_terminal(tx: Tx, *, reachability_checked: bool = False) -> bool:
+    """TERM-1..4: complete or fail the flow if its outcome is decided; True if terminal.
+
+    Args:
+        reachability_checked: An EXEC-14 pass just ran, so every pending goal
+            that cannot complete has already failed; the per-goal walk is skipped.
+    """
     if tx.terminal:
         return True
     state = tx.state
@@ -268,7 +284,7 @@ def check_terminal(tx: Tx) -> bool:
         return True
     stuck = [
         g
-        for g in in_plan
+        for g in ([] if reachability_checked else in_plan)
         if not _match_pruned(tx, g) and _status(tx, g) != "skipped" and not can_complete(tx, g)
     ]
     if failed_goals or stuck or all_pruned or blocked:
@@ -309,7 +325,7 @@ def settle(tx: Tx) -> None:
     while not tx.terminal:
         fail_unreachable(tx)
         skip_unused(tx)
-        if check_terminal(tx):
+        if check_terminal(tx, reachability_checked=not tx.reach_dirty):
             break
         if not start_ready(tx):
             break
