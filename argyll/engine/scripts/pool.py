@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,11 @@ def _kill_all(workers: set[_Worker]) -> None:
     workers.clear()
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class WorkerPool:
     """Up to ``size`` worker processes shared by all callers."""
 
@@ -167,6 +172,9 @@ class WorkerPool:
         self._cache_size = cache_size
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
+        # Coroutines waiting for an idle worker, each woken (thread-safely) by
+        # a release; waiting on the loop avoids a thread hop per busy call.
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
         self._all: set[_Worker] = set()
         self._starting = 0
         self._closed = False
@@ -233,6 +241,15 @@ class WorkerPool:
                 return
             self._idle.append(worker)
             self._cond.notify()
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        """Wake the oldest waiting coroutine (call with ``_cond`` held)."""
+        while self._waiters:
+            loop, future = self._waiters.popleft()
+            if not future.done() and not loop.is_closed():
+                loop.call_soon_threadsafe(_resolve, future)
+                return
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
@@ -296,11 +313,25 @@ class WorkerPool:
         :meth:`call` on ``executor``. A cancelled call kills its worker.
         """
         worker = self._try_acquire()
-        if worker is None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                executor, self.call, language, key, payload, arg_names, args, budget
-            )
+        loop = asyncio.get_running_loop()
+        while worker is None:
+            with self._cond:
+                full = len(self._all) + self._starting >= self._size
+                if full:
+                    future: asyncio.Future[None] = loop.create_future()
+                    self._waiters.append((loop, future))
+            if not full:  # a worker must be started: that blocks, so off the loop
+                return await loop.run_in_executor(
+                    executor, self.call, language, key, payload, arg_names, args, budget
+                )
+            try:
+                await future
+            except asyncio.CancelledError:
+                if future.done() and not future.cancelled():
+                    with self._cond:  # pass on a wake-up this caller can no longer use
+                        self._wake_one()
+                raise
+            worker = self._try_acquire()
         deadline = time.monotonic() + budget.timeout * 2 + 0.25
         try:
             send = payload if key not in worker.known else None
@@ -375,4 +406,6 @@ class WorkerPool:
             self._closed = True
             self._idle.clear()
             self._cond.notify_all()
+            while self._waiters:
+                self._wake_one()
         self._finalizer()
