@@ -51,5 +51,11 @@ def serve(config: Config) -> None:
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         timeout_graceful_shutdown=10,
+        # WS-8: ping every 54 s, close without a pong within 60 s; 64 KiB inbound
+        # frames; no compression (the reference sends plain frames).
+        ws_ping_interval=54,
+        ws_ping_timeout=6,
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
         ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
     )
