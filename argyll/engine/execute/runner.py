@@ -118,7 +118,29 @@ class FlowRunner:
         return entry.state if entry is not None else None
 
     async def state(self, flow_id: str) -> FlowState | None:
-        """The current state of a flow (shared; callers must not mutate it)."""
+        """The committed state of a flow (shared; callers must not mutate it).
+
+        A decision mutates the cached state in place before its events are
+        durable (``write``), so this waits for a write in progress on the
+        flow: readers never see a state that a crash could still take back
+        (REC-6), e.g. a flow shown deactivated before its last events commit.
+        """
+        slot = self._slots.get(flow_id)
+        if slot is None:
+            entry = await self._load(flow_id)
+        else:
+            slot.users += 1
+            try:
+                async with slot.lock:
+                    entry = await self._load(flow_id)
+            finally:
+                slot.users -= 1
+                if slot.users == 0:
+                    del self._slots[flow_id]
+        return entry.state if entry is not None else None
+
+    async def _working_state(self, flow_id: str) -> FlowState | None:
+        # Effects only need the plan and committed item data; no need to wait.
         entry = await self._load(flow_id)
         return entry.state if entry is not None else None
 
@@ -252,7 +274,7 @@ class FlowRunner:
         await self.write(flow_id, lambda s, e: decide.on_result(s, e, step_id, token, outcome))
 
     async def _invoke(self, flow_id: str, effect: InvokeWork) -> None:
-        state = await self.state(flow_id)
+        state = await self._working_state(flow_id)
         if state is None:
             return
         step = state.plan.steps[effect.step_id]
@@ -261,7 +283,7 @@ class FlowRunner:
             await self.record(flow_id, effect.step_id, effect.token, outcome)
 
     async def _compensate(self, flow_id: str, effect: Compensate) -> None:
-        state = await self.state(flow_id)
+        state = await self._working_state(flow_id)
         if state is None:
             return
         step = state.plan.steps[effect.step_id]
