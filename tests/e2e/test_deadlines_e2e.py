@@ -108,7 +108,8 @@ def test_each_collect_mode_at_the_deadline(
         http_step(f"p2-{uid}", f"{svc.url}/out?{o}=2", {seq: req(), o: out()}),
         http_step(f"p3-{uid}", f"{svc.url}/p3-{uid}?{o}=3", {o: out()}),
         *(
-            consumer(svc, f"{c}-{uid}", {o: opt(collect=c, default='"d"', deadline=300)})
+            # p1 and p2 answer at once: a second is a wide margin on a busy machine
+            consumer(svc, f"{c}-{uid}", {o: opt(collect=c, default='"d"', deadline=1000)})
             for c in COLLECTS
         ),
     )
@@ -122,7 +123,7 @@ def test_each_collect_mode_at_the_deadline(
         assert status(state["executions"][f"p3-{uid}"]) == "active"  # still running
         if c != "first":
             wait = ms(timestamps(events, "step_started", f"{c}-{uid}")[0], events[0]["timestamp"])
-            assert wait >= 300, (c, wait)
+            assert wait >= 1000, (c, wait)
     svc.release(f"/p3-{uid}")
     for c in COLLECTS:
         state = api.wait_terminal(f"{c}-{uid}")
