@@ -124,7 +124,8 @@ def test_match_gates_per_collect_mode(
         else:
             assert state["status"] == "completed", (flow_id, state)
             received = ex["outputs"]["echo"]
-            # MATCH-4: only matching candidates are collected; `none` passes nothing
+            # MATCH-1, MATCH-4: each candidate is matched before collection, so only
+            # matching ones are collected; `none` passes nothing
             assert received == ({} if expected is None else {v: expected}), flow_id
 
 
