@@ -26,6 +26,7 @@ from argyll.engine.execute.runner import FlowRunner
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.flow import decide
 from argyll.engine.flow.tx import InvokeWork
+from argyll.engine.flow.work import TooManyWorkItems
 from argyll.engine.flows import (
     check_start_request,
     index_query,
@@ -324,6 +325,9 @@ class Engine:
             return decide.start(
                 self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
             )
+        except TooManyWorkItems as exc:  # FLOW-9: a request problem, not an engine fault
+            log.warning("flow %s not started: %s", flow_id, exc)
+            raise InternalError(f"failed to start flow: {exc}") from exc
         except Exception as exc:
             log.exception("failed to start flow %s", flow_id)
             raise InternalError(f"failed to start flow: {exc}") from exc

@@ -27,6 +27,10 @@ def _none() -> Any:
     return None
 
 
+def _pending() -> str:
+    return "pending"
+
+
 def _attributes() -> dict[str, list[AttributeValue]]:
     return {}
 
@@ -50,7 +54,7 @@ class AttributeValue(msgspec.Struct, omit_defaults=True):
 class WorkState(msgspec.Struct, omit_defaults=True):
     """A work item (API-52); ``inputs`` is the item's overlay."""
 
-    status: str = "pending"
+    status: str = msgspec.field(default_factory=_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     next_retry_at: datetime = msgspec.field(default_factory=zero_time)
@@ -63,7 +67,7 @@ class WorkState(msgspec.Struct, omit_defaults=True):
 class ExecutionState(msgspec.Struct, omit_defaults=True):
     """A step's execution in a flow (API-51)."""
 
-    status: str = "pending"
+    status: str = msgspec.field(default_factory=_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     inputs: dict[str, Any] | None = msgspec.field(default_factory=_none)

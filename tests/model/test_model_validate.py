@@ -301,3 +301,18 @@ def test_mapping_scripts_are_checked_against_the_bound_name() -> None:  # VAL-1 
     )
     assert step_problems(step, check) == []
     assert seen == [["cust"], ["total"]]
+
+
+def test_flow_state_always_carries_statuses_and_timestamps() -> None:  # API-51, API-52, CONV-1
+    from argyll.model.flow import ExecutionState, WorkState
+
+    ex = msgspec.json.decode(msgspec.json.encode(ExecutionState()))
+    assert ex == {
+        "status": "pending",
+        "started_at": "0001-01-01T00:00:00Z",
+        "completed_at": "0001-01-01T00:00:00Z",
+        "inputs": None,
+    }
+    work = msgspec.json.decode(msgspec.json.encode(WorkState()))
+    assert work["status"] == "pending" and work["next_retry_at"] == "0001-01-01T00:00:00Z"
+    assert work["inputs"] is None
