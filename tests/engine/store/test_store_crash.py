@@ -84,7 +84,9 @@ def _run_and_kill(data_dir: Path, acks_before_kill: int) -> dict[int, int]:
         child.send_signal(signal.SIGKILL)
         # Lines already printed were acknowledged before the kill: they count too.
         rest, _ = child.communicate(timeout=30)
-    for line in rest.decode().splitlines():
+    text = rest.decode()
+    # SIGKILL can cut the last line mid-write; only whole lines were reported.
+    for line in text[: text.rfind("\n") + 1].splitlines():
         if line and not line.startswith("ready"):
             worker, seq = map(int, line.split())
             acked[worker] = max(acked.get(worker, -1), seq)
