@@ -10,6 +10,7 @@ timers (ARCHITECTURE principles 1-4, FLOW-10, EVT-4).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -59,6 +60,12 @@ class _Slot:
         self.users = 0
 
 
+def _apply_results(
+    batch: list[tuple[str, str, decide.Outcome]], state: FlowState, env: Env
+) -> Tx:
+    return decide.on_results(state, env, batch)
+
+
 class FlowRunner:
     """Serializes each flow's writes and performs their effects."""
 
@@ -70,6 +77,7 @@ class FlowRunner:
         self._slots: dict[str, _Slot] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._tokens = TokenSource()
+        self._results: dict[str, list[tuple[str, str, decide.Outcome]]] = {}
 
     # state ---------------------------------------------------------------
 
@@ -270,8 +278,28 @@ class FlowRunner:
         return fire
 
     async def record(self, flow_id: str, step_id: str, token: str, outcome: decide.Outcome) -> None:
-        """Record a work outcome (WORK-7) in the flow's next write."""
-        await self.write(flow_id, lambda s, e: decide.on_result(s, e, step_id, token, outcome))
+        """Record a work outcome (WORK-7) in the flow's next write.
+
+        Outcomes that arrive while the flow's results are being written queue
+        up and are applied together in the following write (one decision, one
+        commit), so a fan-out does not pay a commit per item. The first
+        caller drains the queue; the others return at once. An outcome lost
+        to a failed write is repeated by recovery (the item is re-invoked with
+        the same token, REC-4).
+        """
+        item = (step_id, token, outcome)
+        queue = self._results.get(flow_id)
+        if queue is not None:
+            queue.append(item)
+            return
+        queue = self._results[flow_id] = [item]
+        try:
+            while queue:
+                batch = list(queue)
+                queue.clear()
+                await self.write(flow_id, functools.partial(_apply_results, batch))
+        finally:
+            del self._results[flow_id]
 
     async def _invoke(self, flow_id: str, effect: InvokeWork) -> None:
         state = await self._working_state(flow_id)

@@ -32,6 +32,7 @@ __all__ = [
     "on_deadline",
     "on_dispatch",
     "on_result",
+    "on_results",
     "on_retry_timer",
     "recover",
     "start",
@@ -84,6 +85,23 @@ def on_result(state: FlowState, env: Env, step_id: str, token: str, outcome: Out
         return tx
     check_step_completion(tx, step_id, dispatch_more=not tx.terminal)
     _after_change(tx)
+    return tx
+
+
+def on_results(
+    state: FlowState, env: Env, results: list[tuple[str, str, Outcome]]
+) -> Tx:
+    """Several work results in one write: exactly ``on_result`` applied in order.
+
+    The runner batches results that arrive while a flow's previous write is
+    committing, so a fan-out pays one commit per batch instead of per item.
+    """
+    tx = Tx(state, env)
+    for step_id, token, outcome in results:
+        if not record_result(tx, step_id, token, outcome):
+            continue
+        check_step_completion(tx, step_id, dispatch_more=not tx.terminal)
+        _after_change(tx)
     return tx
 
 
