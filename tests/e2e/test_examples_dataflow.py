@@ -30,8 +30,8 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def test_work_items_example(engine_url: str) -> None:  # WORK-3, WORK-5, WORK-10
-    result = load("work_items").main(engine_url)
+def test_work_items_example(isolated_engine_url: str) -> None:  # WORK-3, WORK-5, WORK-10
+    result = load("work_items").main(isolated_engine_url)
     assert result["status"] == "completed"
     assert result["prices"] == [
         ("US", "A", 10),
@@ -44,8 +44,8 @@ def test_work_items_example(engine_url: str) -> None:  # WORK-3, WORK-5, WORK-10
     assert 1 <= result["peak_concurrency"] <= 4
 
 
-def test_collect_modes_example(engine_url: str) -> None:  # INPUT-3 first/some
-    assert load("collect_modes").main(engine_url) == {
+def test_collect_modes_example(isolated_engine_url: str) -> None:  # INPUT-3 first/some
+    assert load("collect_modes").main(isolated_engine_url) == {
         "status": "completed",
         "cheapest": {"vendor": "b", "price": 95},
         "quotes_seen": 2,
@@ -55,8 +55,8 @@ def test_collect_modes_example(engine_url: str) -> None:  # INPUT-3 first/some
 
 
 @pytest.mark.parametrize("channel", ["postal", "email", "sms"])
-def test_match_gates_example(engine_url: str, channel: str) -> None:  # MATCH-2..6
-    result = load("match_gates").main(engine_url, channel)
+def test_match_gates_example(isolated_engine_url: str, channel: str) -> None:  # MATCH-2..6
+    result = load("match_gates").main(isolated_engine_url, channel)
     assert result == {
         "status": "completed",
         "sent": {f"send-{channel}": {f"sent_{channel}": "customer-42"}},
@@ -64,16 +64,16 @@ def test_match_gates_example(engine_url: str, channel: str) -> None:  # MATCH-2.
     }
 
 
-def test_deadlines_example(engine_url: str) -> None:  # OPT-1..5
-    result = load("deadlines").main(engine_url)
+def test_deadlines_example(isolated_engine_url: str) -> None:  # OPT-1..5
+    result = load("deadlines").main(isolated_engine_url)
     assert result["status"] == "completed"
     assert result["rendered_email"] == "text mail for ada@example.com"
     assert result["waited_ms"] >= 300
     assert result["late_preferences"] == {"format": "html"}
 
 
-def test_compensation_example(engine_url: str) -> None:  # COMP-1..5
-    result = load("compensation").main(engine_url)
+def test_compensation_example(isolated_engine_url: str) -> None:  # COMP-1..5
+    result = load("compensation").main(isolated_engine_url)
     assert result["status"] == "failed" and "sku-3 is out of stock" in result["error"]
     assert result["item_statuses"] == ["compensated", "compensated", "failed"]
     assert result["released"] == ["/release/res-sku-1", "/release/res-sku-2"]
@@ -83,15 +83,15 @@ def test_compensation_example(engine_url: str) -> None:  # COMP-1..5
     }
 
 
-def test_memoization_example(engine_url: str) -> None:  # MEMO-1..4
-    assert load("memoization").main(engine_url) == {
+def test_memoization_example(isolated_engine_url: str) -> None:  # MEMO-1..4
+    assert load("memoization").main(isolated_engine_url) == {
         "service_calls": ["USD/EUR", "USD/GBP"],
         "cache_hits_per_flow": [1, 2],
     }
 
 
-def test_sub_flows_example(engine_url: str) -> None:  # SUB-1..5
-    assert load("sub_flows").main(engine_url) == {
+def test_sub_flows_example(isolated_engine_url: str) -> None:  # SUB-1..5
+    assert load("sub_flows").main(isolated_engine_url) == {
         "status": "completed",
         "payment_authorized": True,
         "child_plan_steps": ["approve-payment", "validate-card"],
