@@ -54,7 +54,7 @@ def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
     response.raise_for_status()
 
 
-def serve() -> tuple[uvicorn.Server, str]:
+def serve() -> tuple[uvicorn.Server, threading.Thread, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -65,15 +65,16 @@ def serve() -> tuple[uvicorn.Server, str]:
         ]
     )
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     while not server.started:
         time.sleep(0.01)
-    return server, f"http://127.0.0.1:{port}"
+    return server, thread, f"http://127.0.0.1:{port}"
 
 
 def main(engine_url: str) -> dict[str, Any]:
     """Run a flow through a sync and an async step; return the tracking number."""
-    server, url = serve()
+    server, thread, url = serve()
     try:
         with httpx.Client(base_url=engine_url, timeout=10) as http:
             upsert(
@@ -124,6 +125,7 @@ def main(engine_url: str) -> dict[str, Any]:
             raise TimeoutError(flow_id)
     finally:
         server.should_exit = True
+        thread.join(timeout=10)
 
 
 if __name__ == "__main__":
