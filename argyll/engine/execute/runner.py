@@ -60,9 +60,7 @@ class _Slot:
         self.users = 0
 
 
-def _apply_results(
-    batch: list[tuple[str, str, decide.Outcome]], state: FlowState, env: Env
-) -> Tx:
+def _apply_results(batch: list[tuple[str, str, decide.Outcome]], state: FlowState, env: Env) -> Tx:
     return decide.on_results(state, env, batch)
 
 

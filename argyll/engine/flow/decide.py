@@ -88,9 +88,7 @@ def on_result(state: FlowState, env: Env, step_id: str, token: str, outcome: Out
     return tx
 
 
-def on_results(
-    state: FlowState, env: Env, results: list[tuple[str, str, Outcome]]
-) -> Tx:
+def on_results(state: FlowState, env: Env, results: list[tuple[str, str, Outcome]]) -> Tx:
     """Several work results in one write: exactly ``on_result`` applied in order.
 
     The runner batches results that arrive while a flow's previous write is
