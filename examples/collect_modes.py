@@ -22,15 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import uvicorn
+from example_support import serve, upsert, wait_done
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -46,42 +42,6 @@ async def quote(request: Request) -> Response:
     if vendor not in PRICES:
         return JSONResponse({"title": "vendor unavailable"}, status_code=422)
     return JSONResponse({"quote": {"vendor": vendor, "price": PRICES[vendor]}})
-
-
-def serve(app: Starlette) -> tuple[Callable[[], None], str]:
-    """Serve ``app`` on a free loopback port in a thread; returns (stop, base URL)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)  # let it shut down before the interpreter does
-
-    return stop, f"http://127.0.0.1:{port}"
-
-
-def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
-    """Register a step, or update it when a different version is registered (409)."""
-    response = http.post("/engine/step", json=step)
-    if response.status_code == 409:
-        response = http.put(f"/engine/step/{step['id']}", json=step)
-    response.raise_for_status()
-
-
-def wait_done(http: httpx.Client, flow_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        state: dict[str, Any] = http.get(f"/engine/flow/{flow_id}").json()
-        if state["deactivated_at"] != "0001-01-01T00:00:00Z":
-            return state
-        time.sleep(0.05)
-    raise TimeoutError(flow_id)
 
 
 def steps(url: str) -> list[dict[str, Any]]:

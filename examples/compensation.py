@@ -18,15 +18,12 @@ To run things: start the engine (``scripts/serve``), then
 from __future__ import annotations
 
 import os
-import socket
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import uvicorn
+from example_support import serve, upsert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -60,32 +57,6 @@ class Inventory:
             }
         )
         return Response(status_code=204)
-
-
-def serve(app: Starlette) -> tuple[Callable[[], None], str]:
-    """Serve ``app`` on a free loopback port in a thread; returns (stop, base URL)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)  # let it shut down before the interpreter does
-
-    return stop, f"http://127.0.0.1:{port}"
-
-
-def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
-    """Register a step, or update it when a different version is registered (409)."""
-    response = http.post("/engine/step", json=step)
-    if response.status_code == 409:
-        response = http.put(f"/engine/step/{step['id']}", json=step)
-    response.raise_for_status()
 
 
 def wait_deactivated(http: httpx.Client, flow_id: str) -> dict[str, Any]:

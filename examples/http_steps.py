@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from example_support import upsert
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,14 +45,6 @@ async def ship(request: Request) -> Response:
 
     asyncio.get_running_loop().create_task(later())
     return Response(status_code=202)
-
-
-def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
-    """Register a step, or update it when a different version is registered (409)."""
-    response = http.post("/engine/step", json=step)
-    if response.status_code == 409:
-        response = http.put(f"/engine/step/{step['id']}", json=step)
-    response.raise_for_status()
 
 
 def serve() -> tuple[uvicorn.Server, threading.Thread, str]:

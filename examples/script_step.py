@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import httpx
+from example_support import upsert
 
 
 def wait(http: httpx.Client, flow_id: str, timeout: float = 15.0) -> dict[str, Any]:
@@ -22,14 +23,6 @@ def wait(http: httpx.Client, flow_id: str, timeout: float = 15.0) -> dict[str, A
             return state
         time.sleep(0.05)
     raise TimeoutError(flow_id)
-
-
-def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
-    """Register a step, or update it when a different version is registered (409)."""
-    response = http.post("/engine/step", json=step)
-    if response.status_code == 409:
-        response = http.put(f"/engine/step/{step['id']}", json=step)
-    response.raise_for_status()
 
 
 def main(engine_url: str) -> dict[str, Any]:

@@ -21,11 +21,11 @@ To run things: start the engine (``scripts/serve``), then
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from typing import Any
 
 import httpx
+from example_support import upsert, wait_done
 
 STEPS: list[dict[str, Any]] = [
     {
@@ -64,24 +64,6 @@ STEPS: list[dict[str, Any]] = [
         },
     },
 ]
-
-
-def upsert(http: httpx.Client, step: dict[str, Any]) -> None:
-    """Register a step, or update it when a different version is registered (409)."""
-    response = http.post("/engine/step", json=step)
-    if response.status_code == 409:
-        response = http.put(f"/engine/step/{step['id']}", json=step)
-    response.raise_for_status()
-
-
-def wait_done(http: httpx.Client, flow_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        state: dict[str, Any] = http.get(f"/engine/flow/{flow_id}").json()
-        if state["deactivated_at"] != "0001-01-01T00:00:00Z":
-            return state
-        time.sleep(0.05)
-    raise TimeoutError(flow_id)
 
 
 def main(engine_url: str) -> dict[str, Any]:

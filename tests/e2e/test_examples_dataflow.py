@@ -10,6 +10,7 @@ from types import ModuleType
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+sys.path.insert(0, str(EXAMPLES))  # examples import example_support, as when run as scripts
 DATAFLOW = [
     "work_items",
     "collect_modes",
