@@ -125,10 +125,12 @@ class _Worker:
                 os.write(self.fd_in, frame)  # fits in the empty pipe: never blocks
             except OSError:
                 raise _WorkerGone from None
+            # A timer on the future is cheaper than asyncio.wait_for's extra task.
+            timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, answer)
             try:
-                return await asyncio.wait_for(answer, max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                raise _WorkerGone from None
+                return await answer
+            finally:
+                timer.cancel()
         finally:
             loop.remove_reader(self.fd_out)
 
@@ -154,6 +156,11 @@ def _kill_all(workers: set[_Worker]) -> None:
     for worker in list(workers):
         worker.kill()
     workers.clear()
+
+
+def _expire(future: asyncio.Future[bytes]) -> None:
+    if not future.done():
+        future.set_exception(_WorkerGone())
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
