@@ -74,7 +74,7 @@ def http_step(step_id: str, url: str, attrs: dict[str, Any], **extra: Any) -> di
     }
 
 
-def test_script_steps_chain_lua_and_ale(api: Api, uid: str) -> None:  # SCRIPT-1..3, TERM-2
+def test_script_steps_chain_lua_and_ale(api: Api, uid: str) -> None:  # SCRIPT-1..3, TERM-2, TYPE-1
     assert (
         api.register(
             {
@@ -266,3 +266,43 @@ def test_get_method_has_no_body_and_meta_inputs(
     assert state["status"] == "completed"
     call = recorder.calls_to(path)[0]
     assert call["method"] == "GET" and call["body"] == b""
+
+
+def test_concurrent_webhooks_are_serialized_per_flow(
+    api: Api, uid: str, service: tuple[Recorder, str]
+) -> None:  # FLOW-10, EVT-3, EVT-4, ASYNC-5
+    recorder, url = service
+    path = f"/fan-{uid}"
+    recorder.plan(path, Response(status_code=202))
+    api.register(
+        http_step(
+            f"fan-{uid}",
+            url + path,
+            {
+                f"items{uid}": {"role": "required", "required": {"for_each": True}},
+                f"r{uid}": {"role": "output"},
+            },
+            type="async",
+            work_config={"parallelism": 20},
+        )
+    )
+    api.start(f"f-{uid}", [f"fan-{uid}"], {f"items{uid}": [list(range(20))]})
+    calls = eventually(lambda: len(recorder.calls_to(path)) == 20 and recorder.calls_to(path))
+    hooks = [c["headers"]["argyll-webhook-url"] for c in calls]
+    results: list[int] = []
+
+    def post(hook: str) -> None:
+        for _ in range(2):  # each twice: duplicates must be ignored
+            results.append(httpx.post(hook, json={f"r{uid}": 1}, timeout=10).status_code)
+
+    threads = [threading.Thread(target=post, args=(h,)) for h in hooks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == [200] * 40
+    state = api.wait_terminal(f"f-{uid}")
+    assert state["status"] == "completed"
+    events = api.events(f"f-{uid}")
+    assert [e["sequence"] for e in events] == list(range(len(events)))
+    assert [e["type"] for e in events].count("work_succeeded") == 20

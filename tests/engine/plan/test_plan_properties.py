@@ -280,7 +280,7 @@ def test_plan_invariants(req: tuple[AttributeGraph, list[str], dict[str, list[An
         for edges in plan["attributes"].values():
             assert set(edges["providers"]) <= set(plan["steps"])
             assert set(edges["consumers"]) <= set(plan["steps"])
-        assert plan["required"] == sorted(set(plan["required"]))
+        assert plan["required"] == sorted(set(plan["required"]))  # EDGE-9
 
 
 @settings(max_examples=200, deadline=None)

@@ -71,7 +71,7 @@ def test_update_and_mismatch_and_unknown(api: Api, uid: str) -> None:  # CAT-3, 
     assert invalid.status_code == 400  # CAT-3: validation before existence
 
 
-def test_update_removes_stale_graph_edges(api: Api, uid: str) -> None:  # CAT-6, EDGE-8
+def test_update_removes_stale_graph_edges(api: Api, uid: str) -> None:  # CAT-6, EDGE-8, EVT-10
     body = sync_step(f"edge-{uid}", {f"a{uid}": {"role": "output"}})
     api.register(body)
     graph = api.http.get("/engine/catalog").json()["attributes"]
@@ -84,7 +84,9 @@ def test_update_removes_stale_graph_edges(api: Api, uid: str) -> None:  # CAT-6,
     assert graph[f"b{uid}"]["providers"] == [f"edge-{uid}"]
 
 
-def test_delete_and_get_and_list(api: Api, uid: str) -> None:  # CAT-4, API-10, API-11, API-14
+def test_delete_and_get_and_list(
+    api: Api, uid: str
+) -> None:  # CAT-4, API-10, API-11, API-14, CAT-1
     api.register(sync_step(f"zz-{uid}"))
     api.register(sync_step(f"aa-{uid}"))
     ids = [s["id"] for s in api.http.get("/engine/step").json()["steps"]]
@@ -133,7 +135,9 @@ def test_type_conflict_and_cycles(api: Api, uid: str) -> None:  # VAL-2
     assert r.status_code == 400 and "circular dependency detected" in r.json()["error"]
 
 
-def test_engine_and_catalog_state(api: Api, uid: str) -> None:  # API-2, API-3, API-5 shape
+def test_engine_and_catalog_state(
+    api: Api, uid: str
+) -> None:  # API-2, API-3, API-5 shape, HEALTH-1
     api.register(
         {
             "id": f"scr-{uid}",

@@ -37,7 +37,7 @@ def test_plan_preview_and_errors(api: Api, uid: str) -> None:  # API-20, PLAN-12
     assert strict.json()["error"] == f"required inputs not provided: [input{uid}]"  # FLOW-2
 
 
-def test_start_checks_in_order(api: Api, uid: str) -> None:  # API-21, CFG-3
+def test_start_checks_in_order(api: Api, uid: str) -> None:  # API-21, CFG-3, DATA-3
     api.register(producer(f"g-{uid}", f"o{uid}"))
     g = [f"g-{uid}"]
     cases = [
@@ -73,7 +73,7 @@ def test_duplicate_start_is_idempotent(api: Api, uid: str) -> None:  # FLOW-3
     assert conflict.json()["error"] == f"flow exists with different plan or init: dup-{uid}"
 
 
-def test_flow_state_events_and_status(
+def test_flow_state_events_and_status(  # EVT-2
     api: Api, uid: str
 ) -> None:  # API-24..26, FLOW-4, FLOW-5, DATA-32
     api.register(producer(f"s-{uid}", f"o{uid}"))
@@ -120,7 +120,7 @@ def test_satisfied_goal_completes_immediately(api: Api, uid: str) -> None:  # FL
     assert api.status(f"sat-{uid}") == "completed"
 
 
-def test_list_and_query_with_cursor(api: Api, uid: str) -> None:  # API-22, API-23
+def test_list_and_query_with_cursor(api: Api, uid: str) -> None:  # API-22, API-23, EVT-13
     api.register(producer(f"q-{uid}", f"o{uid}"))
     for i in range(5):
         api.start(f"q{uid}-act-{i}", [f"q-{uid}"], labels={"batch": uid, "kind": "act"})
