@@ -189,15 +189,23 @@ def dispatch(tx: Tx, step_id: str, *, continuation: bool = False) -> None:
         return
     step = state.plan.steps[step_id]
     limit = max(1, step.work_config.parallelism if step.work_config else 0)
-    active = sum(1 for w in ex.work_items.values() if w.status == "active")
     now = tx.env.now
+    # One pass over the items (a fan-out has thousands): count the active
+    # ones and collect the due pending ones in creation order (WORK-5).
+    active = 0
+    due: list[str] = []
+    for token, item in ex.work_items.items():
+        status = item.status
+        if status == "active":
+            active += 1
+        elif status == "pending" and not (item.next_retry_at.year > 1 and item.next_retry_at > now):
+            due.append(token)
     deferred = False
     changed = False
-    for token, item in list(ex.work_items.items()):
+    for token in due:
         if active >= limit:
             break
-        if item.status != "pending" or (item.next_retry_at.year > 1 and item.next_retry_at > now):
-            continue
+        item = ex.work_items[token]
         inputs = item_inputs(ex, token)
         if item.inputs and step.predicate is not None and step.predicate.script:
             verdict = _predicate(tx, step, inputs)  # PRED-2
@@ -268,14 +276,26 @@ def check_step_completion(tx: Tx, step_id: str, *, dispatch_more: bool = True) -
     if ex is None or ex.status != "active":
         return "none"
     items = ex.work_items
-    failed = [(w.completed_at, i, w) for i, w in enumerate(items.values()) if w.status == "failed"]
-    if failed:
-        failed.sort(key=lambda t: (t[0], t[1]))
-        _fail_step(tx, step_id, failed[0][2].error or "work item failed", ex.inputs)
+    # One pass: the earliest failure (by completion time, then creation order),
+    # whether every item finished, and whether every item was skipped.
+    earliest: tuple[Any, int, str] | None = None
+    finished = True
+    all_skipped = True
+    for i, w in enumerate(items.values()):
+        status = w.status
+        if status == "failed":
+            if earliest is None or (w.completed_at, i) < earliest[:2]:
+                earliest = (w.completed_at, i, w.error)
+        elif status == "succeeded":
+            all_skipped = False
+        elif status != "skipped":
+            finished = all_skipped = False
+    if earliest is not None:
+        _fail_step(tx, step_id, earliest[2] or "work item failed", ex.inputs)
         start_compensation(tx, step_id)
         return "failed"
-    if all(w.status in ("succeeded", "skipped") for w in items.values()):
-        if items and all(w.status == "skipped" for w in items.values()):
+    if finished:
+        if items and all_skipped:
             tx.raise_(
                 ev.StepSkipped(
                     flow_id=tx.flow_id, step_id=step_id, reason=PREDICATE_SKIP, inputs=ex.inputs
