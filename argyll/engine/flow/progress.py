@@ -97,18 +97,29 @@ def _terminal_providers_produced(tx: Tx, name: str) -> bool:
 
 
 def can_start(tx: Tx, step_id: str) -> tuple[bool, datetime | None]:
-    """EXEC-4: can the step start now; else the next time optional decisions change."""
-    if _status(tx, step_id) != "pending" or not outputs_needed(tx, step_id):
+    """EXEC-4: can the step start now; else the next time optional decisions change.
+
+    The conditions are checked cheapest first: most pending steps are waiting
+    for a required input, which is quicker to see than whether their outputs
+    are still needed.
+    """
+    if _status(tx, step_id) != "pending":
         return False, None
     step = tx.state.plan.steps[step_id]
-    if step_id in tx.match_errors or _will_skip(tx, step):
-        return True, None
-    try:
-        anchor_at = inp.anchor(tx, step)
-    except inp.MatchFailed:
-        return True, None
-    if anchor_at is None:
+    skips = step_id in tx.match_errors or _will_skip(tx, step)
+    anchor_at = None
+    if not skips:
+        try:
+            anchor_at = inp.anchor(tx, step)
+        except inp.MatchFailed:
+            skips = True
+        else:
+            if anchor_at is None:
+                return False, None
+    if not outputs_needed(tx, step_id):
         return False, None
+    if skips or anchor_at is None:
+        return True, None
     recheck: datetime | None = None
     for name, spec in step.attrs().items():
         if spec.role != "optional":
