@@ -89,17 +89,26 @@ def on_result(state: FlowState, env: Env, step_id: str, token: str, outcome: Out
 
 
 def on_results(state: FlowState, env: Env, results: list[tuple[str, str, Outcome]]) -> Tx:
-    """Several work results in one write: exactly ``on_result`` applied in order.
+    """Several work results in one write (the runner batches those that arrive
+    while the flow's previous write is committing).
 
-    The runner batches results that arrive while a flow's previous write is
-    committing, so a fan-out pays one commit per batch instead of per item.
+    Every result is recorded first (WORK-7), then each step they touched gets
+    one completion check (WORK-8) and the flow settles once, so a fan-out pays
+    one pass over its items per batch instead of per result. The final state
+    equals applying the results one by one; only the interleaving of events
+    inside the write differs (the step's failure names the earliest-created
+    failed item, as all items of a write share one timestamp).
     """
     tx = Tx(state, env)
+    touched: dict[str, None] = {}
     for step_id, token, outcome in results:
-        if not record_result(tx, step_id, token, outcome):
-            continue
+        if record_result(tx, step_id, token, outcome):
+            touched[step_id] = None
+    if not touched:
+        return tx
+    for step_id in touched:
         check_step_completion(tx, step_id, dispatch_more=not tx.terminal)
-        _after_change(tx)
+    _after_change(tx)
     return tx
 
 
