@@ -13,7 +13,7 @@ from pathlib import Path
 from argyll.errors import ConfigError
 from argyll.model.step import WorkConfig
 
-__all__ = ["Config", "Limits"]
+__all__ = ["Config", "Limits", "int_setting"]
 
 _LOG_LEVELS = ("debug", "info", "warn", "error")
 _BACKOFF_TYPES = ("fixed", "linear", "exponential")
@@ -33,7 +33,12 @@ class Limits:
     query_limit: int = 1000
 
 
-def _int(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+def int_setting(env: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    """An integer variable in ``[1, maximum]``; empty means ``default`` (CFG-1).
+
+    Raises:
+        ConfigError: ``invalid <NAME>: "<text>"`` or ``... out of range [1, <max>]``.
+    """
     text = env.get(name, "")
     if text == "":
         return default
@@ -69,6 +74,7 @@ class Config:
     )
     node_id: str = "argyll-1"
     env_label: str = ""
+    health_interval_ms: int = 30_000
     limits: Limits = field(default_factory=Limits)
 
     @classmethod
@@ -86,7 +92,7 @@ class Config:
             ConfigError: a variable is malformed or out of range.
         """
         env = os.environ if env is None else env
-        api_port = _int(env, "API_PORT", 8080, 65535)
+        api_port = int_setting(env, "API_PORT", 8080, 65535)
         the_port = api_port if port is None else port
         if not 1 <= the_port <= 65535:
             raise ConfigError(f"invalid port: {the_port} out of range [1, 65535]")
@@ -94,8 +100,8 @@ class Config:
         level = env.get("LOG_LEVEL", "").strip().lower() or "info"
         if level not in _LOG_LEVELS:
             level = "info"
-        init_backoff = _int(env, "RETRY_INITIAL_BACKOFF", 1000, 86_400_000)
-        max_backoff = _int(env, "RETRY_MAX_BACKOFF", 60_000, 86_400_000)
+        init_backoff = int_setting(env, "RETRY_INITIAL_BACKOFF", 1000, 86_400_000)
+        max_backoff = int_setting(env, "RETRY_MAX_BACKOFF", 60_000, 86_400_000)
         if max_backoff < init_backoff:
             raise ConfigError(
                 f"invalid RETRY_MAX_BACKOFF: {max_backoff} is less than "
@@ -113,15 +119,16 @@ class Config:
             data_dir=data_dir if data_dir is not None else Path("argyll-data"),
             webhook_base_url=webhook.rstrip("/"),
             log_level=level,
-            step_timeout_ms=_int(env, "STEP_TIMEOUT", 30_000, 31_536_000_000),
-            memo_cache_size=_int(env, "MEMO_CACHE_SIZE", 65_536, 10_240_000),
-            timebox_cache_size=_int(env, "TIMEBOX_CACHE_SIZE", 32_768, 1_024_000),
+            step_timeout_ms=int_setting(env, "STEP_TIMEOUT", 30_000, 31_536_000_000),
+            memo_cache_size=int_setting(env, "MEMO_CACHE_SIZE", 65_536, 10_240_000),
+            timebox_cache_size=int_setting(env, "TIMEBOX_CACHE_SIZE", 32_768, 1_024_000),
             retry=WorkConfig(
-                max_retries=_int(env, "RETRY_MAX_RETRIES", 10, 1000),
+                max_retries=int_setting(env, "RETRY_MAX_RETRIES", 10, 1000),
                 init_backoff=init_backoff,
                 max_backoff=max_backoff,
                 backoff_type=backoff_type,
             ),
             node_id=env.get("RAFT_NODE_ID", "") or "argyll-1",
+            health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
         )

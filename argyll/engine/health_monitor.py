@@ -21,6 +21,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from argyll.engine.config import int_setting
 from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
 from argyll.engine.health import (
     ClusterState,
@@ -31,7 +32,6 @@ from argyll.engine.health import (
 )
 from argyll.engine.plan import build_plan
 from argyll.engine.store.base import AppendBatch
-from argyll.errors import ConfigError
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, step_arg_names
 
@@ -61,18 +61,8 @@ def interval_from_env(env: Mapping[str, str] | None = None) -> float:
     Raises:
         ConfigError: not an integer in ``[1, 86400000]``.
     """
-    text = (os.environ if env is None else env).get("HEALTH_CHECK_INTERVAL", "")
-    if text == "":
-        return DEFAULT_INTERVAL_MS / 1000
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ConfigError(f'invalid HEALTH_CHECK_INTERVAL: "{text}"') from None
-    if not 1 <= value <= _MAX_INTERVAL_MS:
-        raise ConfigError(
-            f"invalid HEALTH_CHECK_INTERVAL: {value} out of range [1, {_MAX_INTERVAL_MS}]"
-        )
-    return value / 1000
+    env = os.environ if env is None else env
+    return int_setting(env, "HEALTH_CHECK_INTERVAL", DEFAULT_INTERVAL_MS, _MAX_INTERVAL_MS) / 1000
 
 
 def probe_offsets(count: int, interval: float) -> list[float]:
@@ -95,7 +85,7 @@ class HealthMonitor:
         self.engine = engine
         self.node_id = engine.config.node_id
         self.cluster = ClusterState([self.node_id])
-        self.interval = interval_from_env() if interval is None else interval
+        self.interval = engine.config.health_interval_ms / 1000 if interval is None else interval
         self._local = self.cluster.nodes[self.node_id].health
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None

@@ -23,6 +23,7 @@ def test_defaults() -> None:  # SPEC 14.2, CFG-5
     )
     assert config.webhook_base_url == "http://localhost:8080"
     assert config.node_id == "argyll-1"
+    assert config.health_interval_ms == 30_000  # HEALTH-4
 
 
 def test_environment_and_flags() -> None:
@@ -56,6 +57,7 @@ def test_environment_and_flags() -> None:
             "invalid RETRY_MAX_BACKOFF",
         ),
         ({"RETRY_BACKOFF_TYPE": "random"}, 'invalid RETRY_BACKOFF_TYPE: "random"'),
+        ({"HEALTH_CHECK_INTERVAL": "0"}, "invalid HEALTH_CHECK_INTERVAL: 0 out of range"),
     ],
 )
 def test_invalid_values_fail_with_one_line(env: dict[str, str], message: str) -> None:  # CFG-1/2
