@@ -25,7 +25,7 @@ from argyll.engine.execute.memo import MemoCache
 from argyll.engine.execute.runner import FlowRunner
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.flow import decide
-from argyll.engine.flow.tx import InvokeWork
+from argyll.engine.flow.tx import InvokeWork, Tx
 from argyll.engine.flow.work import TooManyWorkItems
 from argyll.engine.flows import (
     check_start_request,
@@ -320,7 +320,8 @@ class Engine:
         init: dict[str, list[Any]],
         labels: dict[str, str] | None,
         metadata: dict[str, Any] | None,
-    ) -> Any:
+    ) -> Tx:
+        """FLOW-6/FLOW-9: the start decision; a work-item overflow is a 500."""
         try:
             return decide.start(
                 self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
