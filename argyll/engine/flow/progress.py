@@ -338,6 +338,16 @@ def settle(tx: Tx) -> None:
         skip_unused(tx)
         if check_terminal(tx, reachability_checked=not tx.reach_dirty):
             break
+        before = len(tx.events)
         if not start_ready(tx):
             break
+        # Starting steps adds no value and ends no step, so no other step can
+        # become ready and no outcome changes; only providers of a started step
+        # may have lost their last pending consumer (EXEC-2). Another full pass
+        # is needed only if that skips something.
+        if all(isinstance(e, _STARTS) for e in tx.events[before:]) and not skip_unused(tx):
+            break
     check_deactivation(tx)
+
+
+_STARTS = (ev.StepStarted, ev.WorkStarted, ev.DispatchDeferred)
