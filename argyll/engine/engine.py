@@ -35,6 +35,7 @@ from argyll.engine.flows import (
     summaries,
 )
 from argyll.engine.plan import build_plan
+from argyll.engine.plan.cache import PlanCache
 from argyll.engine.scheduler import Clock, Scheduler, SystemClock
 from argyll.engine.store.base import AppendBatch, EventStore, FlowIndexQuery
 from argyll.errors import (
@@ -86,6 +87,7 @@ class Engine:
         self.memo = MemoCache(config.memo_cache_size)
         self.http = HTTPInvoker(default_timeout_ms=config.step_timeout_ms)
         self.catalog = Catalog(config.retry)
+        self.plans = PlanCache()
         self.runner = FlowRunner(self)
         self.subflows = Subflows(self)
         self.websocket_clients = 0
@@ -248,9 +250,14 @@ class Engine:
     # plans and flows -------------------------------------------------------
 
     def _plan(self, goals: list[str], init: dict[str, list[Any]], preview: bool) -> ExecutionPlan:
+        graph = self.catalog.graph
         try:
-            return build_plan(
-                self.catalog.graph, goals, init, preview=preview, match=self.scripts.match
+            return self.plans.get(
+                graph,
+                goals,
+                init,
+                preview,
+                lambda: build_plan(graph, goals, init, preview=preview, match=self.scripts.match),
             )
         except (BadRequestError, NotFoundError):
             raise
