@@ -316,8 +316,9 @@ class WorkerPool:
         """:meth:`call` without blocking the event loop.
 
         With an idle worker the exchange waits on the loop itself (no thread
-        hop); otherwise (a worker must start, or all are busy) it runs
-        :meth:`call` on ``executor``. A cancelled call kills its worker.
+        hop). When every worker is busy the call waits on the loop for one to
+        be released; only when a worker must be started (which blocks) does it
+        run :meth:`call` on ``executor``. A cancelled call kills its worker.
         """
         worker = self._try_acquire()
         loop = asyncio.get_running_loop()
