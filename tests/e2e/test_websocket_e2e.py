@@ -66,14 +66,21 @@ def run(coro: Any) -> Any:
 
 def chain(api: Api, tag: str, length: int) -> str:
     """Register a chain of Lua steps ``tag-0 .. tag-<length-1>``; returns the goal."""
+    # Attribute names are unique per chain (the engine is shared): the inner
+    # names the scripts see stay ``n`` and ``v<i>`` (mapping.name, MAP-1).
+    prefix = tag.replace("-", "_")
     for i in range(length):
         src = "n" if i == 0 else f"v{i - 1}"
+        outer_src = "n" if i == 0 else f"{prefix}_v{i - 1}"
         r = api.register(
             {
                 "id": f"{tag}-{i}",
                 "name": f"{tag} {i}",
                 "type": "script",
-                "attributes": {src: {"role": "required"}, f"v{i}": {"role": "output"}},
+                "attributes": {
+                    outer_src: {"role": "required", "required": {"mapping": {"name": src}}},
+                    f"{prefix}_v{i}": {"role": "output", "output": {"mapping": {"name": f"v{i}"}}},
+                },
                 "script": {"language": "lua", "script": f"return {{v{i} = {src} + 1}}"},
             }
         )

@@ -140,8 +140,10 @@ def check(response: httpx.Response) -> None:
 
 
 @pytest.fixture(scope="module")
-def http(engine_url: str) -> Any:
-    with httpx.Client(base_url=engine_url, timeout=10) as client:
+def http(isolated_engine_url: str) -> Any:
+    # An engine of its own: the fuzzer registers random (valid) steps, which
+    # must not join other tests' plans in the shared session engine.
+    with httpx.Client(base_url=isolated_engine_url, timeout=10) as client:
         yield client
 
 
