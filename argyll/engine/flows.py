@@ -7,7 +7,6 @@ duplicate-start comparison (FLOW-3) and query validation and cursors (API-23).
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -72,15 +71,11 @@ class _Cursor(msgspec.Struct):
     recent: int
 
 
-def _ns(ts: datetime) -> int:
-    delta = ts - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
-
-
 def encode_cursor(entry: FlowIndexEntry) -> str:
     """API-23: unpadded base64url of ``{"id", "group", "recent": <unix ns>}``."""
+    position = entry.cursor
     raw = msgspec.json.encode(
-        _Cursor(id=entry.flow_id, group=entry.group, recent=_ns(entry.timestamp))
+        _Cursor(id=position.flow_id, group=position.group, recent=position.recent_ns)
     )
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 

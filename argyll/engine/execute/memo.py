@@ -44,11 +44,16 @@ def step_hash(step: Step) -> str:
     return hashlib.sha256(_encoder.encode(functional)).hexdigest()
 
 
-def memo_key(step: Step, inputs: dict[str, Any]) -> str:
-    """MEMO-2: ``H(step) + ":" + H(sorted [name, value] pairs)``."""
+def inputs_hash(inputs: dict[str, Any]) -> str:
+    """H(inputs) of MEMO-2: the sorted ``[name, value]`` pairs (empty inputs hash "")."""
     pairs = [[k, _normalize(inputs[k])] for k in sorted(inputs)]
     data = _encoder.encode(pairs) if pairs else b""
-    return f"{step_hash(step)}:{hashlib.sha256(data).hexdigest()}"
+    return hashlib.sha256(data).hexdigest()
+
+
+def memo_key(step: Step, inputs: dict[str, Any]) -> str:
+    """MEMO-2: ``H(step) + ":" + H(inputs)``."""
+    return f"{step_hash(step)}:{inputs_hash(inputs)}"
 
 
 class MemoCache:
@@ -69,9 +74,7 @@ class MemoCache:
                 self._hashes.clear()
             h = step_hash(step)
             self._hashes[id(step)] = (step, h)
-        pairs = [[k, _normalize(inputs[k])] for k in sorted(inputs)]
-        data = _encoder.encode(pairs) if pairs else b""
-        return f"{h}:{hashlib.sha256(data).hexdigest()}"
+        return f"{h}:{inputs_hash(inputs)}"
 
     def get(self, step: Step, inputs: dict[str, Any]) -> dict[str, Any] | None:
         """Cached raw outputs (``{}`` for a cached "no outputs"), or ``None``."""
