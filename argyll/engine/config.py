@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argyll.engine.guard_config import GuardConfig
 from argyll.errors import ConfigError
 from argyll.model.step import WorkConfig
 
@@ -76,6 +77,7 @@ class Config:
     env_label: str = ""
     health_interval_ms: int = 30_000
     limits: Limits = field(default_factory=Limits)
+    guards: GuardConfig = field(default_factory=GuardConfig)
 
     @classmethod
     def from_env(
@@ -131,4 +133,5 @@ class Config:
             node_id=env.get("RAFT_NODE_ID", "") or "argyll-1",
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
+            guards=GuardConfig.from_env(env),
         )

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _STATUSES = ("active", "completed", "failed")
+_MAX_STATUSES = 64  # duplicates are ignored (API-23), but not in unbounded numbers
 
 
 def check_start_request(req: FlowStartRequest, limits: Limits) -> str:
@@ -96,8 +97,12 @@ def index_query(q: FlowQuery, limits: Limits) -> FlowIndexQuery:
     Raises:
         BadRequestError: with the API-23 messages.
     """
-    if q.id_prefix and not is_valid_id_text(q.id_prefix):
+    if q.id_prefix and (len(q.id_prefix) > limits.flow_id or not is_valid_id_text(q.id_prefix)):
         raise BadRequestError("Invalid ID prefix")
+    if len(q.labels) > limits.labels:  # each label is a join: bound the SQL
+        raise BadRequestError(f"too many labels: maximum is {limits.labels}")
+    if len(q.statuses) > _MAX_STATUSES:
+        raise BadRequestError(f"too many statuses: maximum is {_MAX_STATUSES}")
     if any(not k or not v for k, v in q.labels.items()):
         raise BadRequestError("Invalid labels")
     if any(s not in _STATUSES for s in q.statuses):

@@ -1,8 +1,9 @@
-"""The engine's starlette application: route families, CORS and one error handler.
+"""The engine's starlette application: route families, guards and one error handler.
 
 Every ``EngineError`` is rendered as ``{"error", "status"}`` (CONV-3);
 unknown paths and unsupported methods answer 404; any ``OPTIONS`` request
-answers 200 with an empty body (SPEC 12). Anything unexpected answers 500
+from an allowed origin answers 200 with an empty body (SPEC 12, the origin
+check and CORS in ``origin_guard``). Anything unexpected answers 500
 ``failed to <operation>: <cause>`` and is logged with its traceback.
 """
 
@@ -18,9 +19,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
+from argyll.engine.server.origin_guard import OriginGuard
+from argyll.engine.server.path_guard import PathGuard
+from argyll.engine.server.responses import JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
 from argyll.errors import EngineError, NotFoundError
@@ -31,30 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 log = logging.getLogger("argyll.server")
-
-_CORS_RAW = [(k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()]
-
-
-class CORSMiddleware:
-    """Adds the CORS headers to every response and answers every OPTIONS with 200."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS":
-            await Response(status_code=200, headers=CORS_HEADERS)(scope, receive, send)
-            return
-
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _CORS_RAW
-            await send(message)
-
-        await self.app(scope, receive, send_with_cors)
 
 
 def _operation(request: Request) -> str:
@@ -98,7 +76,6 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         return JSONResponse(
             {"error": f"failed to handle {_operation(request)}: {exc}", "status": 500},
             status_code=500,
-            headers=CORS_HEADERS,
         )
 
     async def health(_: Request) -> JSONResponse:
@@ -117,5 +94,6 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
             Exception: unexpected,
         },
     )
-    app.add_middleware(CORSMiddleware)
+    app.add_middleware(PathGuard)
+    app.add_middleware(OriginGuard, allowed=engine.config.guards.cors_origins)
     return app

@@ -1,4 +1,4 @@
-"""Reading and decoding request bodies with size limits (CONV-6, CFG-3)."""
+"""Reading and decoding request bodies with size and nesting limits (CONV-6, CFG-3)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,19 @@ import msgspec
 from starlette.requests import Request
 
 from argyll.errors import BadRequestError
+from argyll.model.nesting import DEFAULT_MAX_DEPTH, too_deep
 
 __all__ = ["decode_body", "read_body"]
 
 T = TypeVar("T")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, max_depth: int = DEFAULT_MAX_DEPTH) -> bytes:
     """The request body, read incrementally; over ``limit`` bytes is a 400.
 
     Raises:
-        BadRequestError: ``invalid JSON request: body exceeds <limit> bytes``.
+        BadRequestError: ``invalid JSON request: body exceeds <limit> bytes``,
+            or ``body nested too deeply: maximum is <max_depth> levels``.
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -30,7 +32,10 @@ async def read_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise BadRequestError(f"invalid JSON request: body exceeds {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if too_deep(body, max_depth):
+        raise BadRequestError(f"body nested too deeply: maximum is {max_depth} levels")
+    return body
 
 
 def decode_body(body: bytes, type_: type[T]) -> T:
@@ -47,3 +52,5 @@ def decode_body(body: bytes, type_: type[T]) -> T:
         raise BadRequestError(f"invalid JSON request: {exc}") from None
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"invalid JSON request: {exc}") from None
+    except RecursionError:
+        raise BadRequestError("body nested too deeply") from None

@@ -9,16 +9,9 @@ from starlette.responses import Response
 
 from argyll.errors import EngineError
 
-__all__ = ["CORS_HEADERS", "JSONResponse", "error_response"]
+__all__ = ["JSONResponse", "error_response"]
 
 _encoder = msgspec.json.Encoder()
-
-#: Sent with every response (SPEC 12).
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Authorization",
-}
 
 
 class JSONResponse(Response):

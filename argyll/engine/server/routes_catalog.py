@@ -20,6 +20,7 @@ __all__ = ["catalog_routes"]
 
 def catalog_routes(engine: Engine) -> list[Route]:
     """The catalog route family bound to ``engine``."""
+    depth = engine.config.guards.max_depth
 
     async def engine_state(_: Request) -> JSONResponse:
         return JSONResponse(engine.engine_state())
@@ -38,12 +39,12 @@ def catalog_routes(engine: Engine) -> list[Route]:
         return JSONResponse(engine.get_step(request.path_params["step_id"]))
 
     async def register_step(request: Request) -> JSONResponse:
-        body = await read_body(request, engine.config.limits.step_body)
+        body = await read_body(request, engine.config.limits.step_body, depth)
         step = await engine.register_step(decode_body(body, Step))
         return JSONResponse(StepResponse(message="Step registered", step=step), status_code=201)
 
     async def update_step(request: Request) -> JSONResponse:
-        body = await read_body(request, engine.config.limits.step_body)
+        body = await read_body(request, engine.config.limits.step_body, depth)
         step = await engine.update_step(request.path_params["step_id"], decode_body(body, Step))
         return JSONResponse(StepResponse(message="Step updated", step=step))
 

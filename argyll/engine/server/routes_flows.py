@@ -20,13 +20,14 @@ __all__ = ["flow_routes"]
 def flow_routes(engine: Engine) -> list[Route]:
     """The plan and flow route family bound to ``engine``."""
     limits = engine.config.limits
+    depth = engine.config.guards.max_depth
 
     async def preview_plan(request: Request) -> JSONResponse:
-        body = decode_body(await read_body(request, limits.flow_body), PlanRequest)
+        body = decode_body(await read_body(request, limits.flow_body, depth), PlanRequest)
         return JSONResponse(engine.preview_plan(body.goals, body.init))
 
     async def start_flow(request: Request) -> JSONResponse:
-        body = decode_body(await read_body(request, limits.flow_body), FlowStartRequest)
+        body = decode_body(await read_body(request, limits.flow_body, depth), FlowStartRequest)
         flow_id = await engine.start_flow(body)
         return JSONResponse(FlowStartResponse(message="", flow_id=flow_id), status_code=201)
 
@@ -34,7 +35,7 @@ def flow_routes(engine: Engine) -> list[Route]:
         return JSONResponse(await engine.list_flows())
 
     async def query_flows(request: Request) -> JSONResponse:
-        body = decode_body(await read_body(request, limits.flow_body), FlowQuery)
+        body = decode_body(await read_body(request, limits.flow_body, depth), FlowQuery)
         return JSONResponse(await engine.query_flows(body))
 
     async def get_flow(request: Request) -> JSONResponse:

@@ -69,7 +69,7 @@ def webhook_routes(engine: Engine) -> list[Route]:
         flow_id = request.path_params["flow_id"]
         step_id = request.path_params["step_id"]
         token = request.path_params["token"]
-        body = await read_body(request, WEBHOOK_BODY_LIMIT)
+        body = await read_body(request, WEBHOOK_BODY_LIMIT, engine.config.guards.max_depth)
         content_type = request.headers.get("content-type", "")
 
         def decision(state: FlowState, env: Env) -> Tx:

@@ -1,0 +1,116 @@
+"""Cross-origin protection: refuse foreign browser origins, name allowed ones (SPEC 12).
+
+A browser sends ``Origin`` with every cross-site request, including the
+"simple" ones it sends without a preflight (``text/plain`` and form bodies)
+and WebSocket upgrades. A request whose ``Origin`` is neither the engine's own
+origin (scheme and ``Host`` of the request) nor listed in ``CORS_ORIGINS`` is
+refused with 403 ``origin not allowed`` before any route runs, so nothing is
+recorded. Requests without ``Origin`` (curl, SDKs, step services) pass.
+
+CORS response headers are sent only for allowed foreign origins, naming that
+origin (``*`` only when ``CORS_ORIGINS`` is ``*``, which start-up refuses
+while API tokens are configured). Every ``OPTIONS`` request that passes the
+check answers 200 with an empty body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from argyll.engine.server.responses import JSONResponse
+
+__all__ = ["OriginGuard"]
+
+_METHODS: Final = (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS")
+_HEADERS: Final = (b"access-control-allow-headers", b"Content-Type, Authorization")
+_VARY: Final = (b"vary", b"Origin")
+_SCHEMES: Final = {"ws": "http", "wss": "https"}
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
+
+
+def _normalize(origin: str) -> str:
+    """``scheme://host[:port]`` lower-cased, without a default port or trailing slash."""
+    origin = origin.strip().rstrip("/").lower()
+    scheme, sep, rest = origin.partition("://")
+    if not sep:
+        return origin
+    port = _DEFAULT_PORTS.get(scheme)
+    if port is not None and rest.endswith(":" + port):
+        rest = rest[: -len(port) - 1]
+    return f"{scheme}://{rest}"
+
+
+class OriginGuard:
+    """ASGI middleware: the Origin check and CORS headers for HTTP and WebSocket.
+
+    Args:
+        app: The application to guard.
+        allowed: Foreign origins allowed (``CORS_ORIGINS``); ``"*"`` allows any.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str] = ()) -> None:
+        self.app = app
+        origins = [o for o in allowed if o]
+        self.any = "*" in origins
+        self.allowed = frozenset(_normalize(o) for o in origins if o != "*")
+
+    def _own(self, scope: Scope, headers: Headers) -> str:
+        scheme = str(scope.get("scheme", "http"))
+        scheme = _SCHEMES.get(scheme, scheme)
+        return _normalize(f"{scheme}://{headers.get('host', '')}")
+
+    def _verdict(self, scope: Scope, headers: Headers, origin: str) -> str | None:
+        """``None`` to refuse; ``""`` same origin (no CORS headers); else the value to echo."""
+        normalized = _normalize(origin)
+        if normalized == self._own(scope, headers):
+            return ""
+        if normalized in self.allowed:
+            return origin.strip()
+        if self.any:
+            return "*"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        verdict = "" if origin is None else self._verdict(scope, headers, origin)
+        if verdict is None:
+            if kind == "websocket":
+                # Closing before accepting makes the server answer the upgrade with 403.
+                await send(
+                    {"type": "websocket.close", "code": 1008, "reason": "origin not allowed"}
+                )
+                return
+            refusal = JSONResponse({"error": "origin not allowed", "status": 403}, status_code=403)
+            await refusal(scope, receive, send)
+            return
+        if kind == "websocket":
+            await self.app(scope, receive, send)
+            return
+        cors: list[tuple[bytes, bytes]] = []
+        if verdict:
+            cors = [(b"access-control-allow-origin", verdict.encode()), _METHODS, _HEADERS]
+            if verdict != "*":
+                cors.append(_VARY)
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 200, "headers": cors})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if not cors:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *cors]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
