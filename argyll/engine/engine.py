@@ -21,6 +21,7 @@ from argyll.engine.bus import EventBus
 from argyll.engine.catalog import Catalog
 from argyll.engine.config import Config
 from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
+from argyll.engine.execute.bounds import ResultBounds
 from argyll.engine.execute.memo import MemoCache
 from argyll.engine.execute.runner import FlowRunner
 from argyll.engine.execute.subflow import Subflows
@@ -75,17 +76,28 @@ class Engine:
         from argyll.engine.execute.http import HTTPInvoker
         from argyll.engine.health_monitor import HealthMonitor
         from argyll.engine.scripts import ScriptLimits, Scripts
+        from argyll.engine.server.webhook_auth import WebhookSigner
         from argyll.engine.server.websocket import WebSocketHub
         from argyll.engine.store import open_store
 
         self.config = config
         self.store: EventStore = store if store is not None else open_store(config.data_dir)
-        self.scripts = Scripts(ScriptLimits.from_env())
+        self.scripts = Scripts(
+            dataclasses.replace(
+                ScriptLimits.from_env(), max_result_bytes=config.guards.result_bytes
+            )
+        )
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
         self.bus = EventBus()
         self.memo = MemoCache(config.memo_cache_size)
-        self.http = HTTPInvoker(default_timeout_ms=config.step_timeout_ms)
+        self.http = HTTPInvoker(
+            default_timeout_ms=config.step_timeout_ms,
+            max_body=config.guards.result_bytes,
+            max_depth=config.guards.max_depth,
+        )
+        self.bounds = ResultBounds.of(config.guards)
+        self.webhooks = WebhookSigner()
         self.catalog = Catalog(config.retry)
         self.plans = PlanCache()
         self.runner = FlowRunner(self)
@@ -101,6 +113,7 @@ class Engine:
     async def start(self) -> None:
         """Open the store, replay the catalog and recover active flows (REC-2)."""
         await self.store.open()
+        await self.webhooks.load(self.store)  # ASYNC-1: before recovery re-invokes items
         for event in await self.store.read(("catalog",)):
             self.catalog.apply(decode_payload(event), event.timestamp)
         await self.health.load()  # REC-2: health gates dispatch during recovery
@@ -378,7 +391,16 @@ class Engine:
     async def invoke(
         self, state: FlowState, step: Step, effect: InvokeWork
     ) -> decide.Outcome | None:
-        """Run one work item by step type (TYPE-1); ``None`` when the result comes later."""
+        """Run one work item by step type (TYPE-1); ``None`` when the result comes later.
+
+        Oversized results and error texts are bounded before they are recorded.
+        """
+        outcome = await self._invoke(state, step, effect)
+        return outcome if outcome is None else self.bounds.apply(outcome)
+
+    async def _invoke(
+        self, state: FlowState, step: Step, effect: InvokeWork
+    ) -> decide.Outcome | None:
         if step.type == "script" and step.script is not None:
             names = step_arg_names(step)
             args = {n: effect.args.get(n) for n in names}

@@ -32,6 +32,7 @@ def serve(config: Config) -> None:
 
     from argyll.engine.engine import Engine
     from argyll.engine.server.app import create_app
+    from argyll.engine.server.ws_handshake import websocket_protocol
 
     configure_logging(config)
     if config.data_dir is not None:
@@ -57,5 +58,5 @@ def serve(config: Config) -> None:
         ws_ping_timeout=6,
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
-        ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
+        ws=websocket_protocol(),  # websockets-sansio with JSON handshake errors
     )

@@ -36,7 +36,8 @@ def json_depth(text: bytes) -> int:
     brackets = stripped.translate(_BRACKETS, _OTHERS)
     if not brackets:
         return 0
-    return max(0, max(accumulate(map(operator.sub, brackets, repeat(1)))))
+    deepest: int = max(accumulate(map(operator.sub, brackets, repeat(1))))
+    return max(0, deepest)
 
 
 def too_deep(text: bytes, limit: int) -> bool:

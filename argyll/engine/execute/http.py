@@ -21,6 +21,7 @@ from typing import Any, Final
 import aiohttp
 import msgspec
 
+from argyll.engine.execute.bounds import BodyTooLarge, read_limited
 from argyll.engine.execute.http_outcome import (
     NO_OUTPUTS,
     Outcome,
@@ -30,6 +31,7 @@ from argyll.engine.execute.http_outcome import (
     transient,
 )
 from argyll.engine.execute.http_url import MissingArgument, resolve_url, to_url
+from argyll.model.nesting import DEFAULT_MAX_DEPTH, too_deep
 from argyll.model.step import Step
 
 __all__ = ["HTTPInvoker", "MissingArgument", "Outcome", "resolve_url"]
@@ -76,14 +78,24 @@ class HTTPInvoker:
         default_timeout_ms: ``STEP_TIMEOUT``, used when a step's
             ``http.timeout`` is ``<= 0`` (HTTP-4).
         user_agent: The ``User-Agent`` header of every request (HTTP-2).
+        max_body: Largest response body read (``STEP_RESULT_LIMIT``); a 2xx
+            body over it fails the item permanently, unread past the limit.
+        max_depth: Deepest JSON nesting accepted in a 2xx body (``JSON_MAX_DEPTH``).
     """
 
     def __init__(
-        self, *, default_timeout_ms: int = 30000, user_agent: str = "Argyll-Engine/0.1.0"
+        self,
+        *,
+        default_timeout_ms: int = 30000,
+        user_agent: str = "Argyll-Engine/0.1.0",
+        max_body: int = 1 << 20,
+        max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> None:
         if default_timeout_ms <= 0:
             raise ValueError(f"default_timeout_ms must be > 0, got {default_timeout_ms}")
         self._default_timeout_ms = default_timeout_ms
+        self._max_body = max_body
+        self._max_depth = max_depth
         self._user_agent = user_agent
         self._client: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,7 +169,14 @@ class HTTPInvoker:
                 status = resp.status
                 content_type = resp.headers.get("Content-Type", "")
                 try:
-                    data = await resp.read()
+                    data = await read_limited(resp.content, self._max_body)
+                except BodyTooLarge:
+                    if 200 <= status < 300:
+                        return permanent(
+                            f"{method} {url}: response body exceeds the limit of "
+                            f"{self._max_body} bytes"
+                        )
+                    data = b""  # the status alone classifies the failure
                 except TimeoutError:
                     raise
                 except (aiohttp.ClientError, OSError) as exc:
@@ -226,6 +245,10 @@ class HTTPInvoker:
         status, content_type, data = response
         if not 200 <= status < 300:
             return status_outcome(status, content_type, data)
+        if too_deep(data, self._max_depth):
+            return permanent(
+                f"step response nested too deeply: maximum is {self._max_depth} levels"
+            )
         outcome = outputs_outcome(data)
         if is_async and outcome.kind == "success":
             # ASYNC-2: the body is checked but its outputs are ignored.

@@ -91,6 +91,7 @@ class FlowRunner:
             healthy=e.dispatchable,
             memo_get=e.memo.get,
             max_work_items=e.config.limits.work_items,
+            webhook_url=e.webhooks.url,
         )
 
     async def _load(self, flow_id: str) -> _Entry | None:

@@ -119,6 +119,10 @@ def _no_memo(_: Step, __: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _unsigned_webhook(base: str, flow_id: str, step_id: str, token: str) -> str:
+    return f"{base}/webhook/{flow_id}/{step_id}/{token}"
+
+
 @dataclass
 class Env:
     """Everything a decision may consult besides the flow state.
@@ -132,6 +136,8 @@ class Env:
         healthy: Local step health for dispatch gating (HEALTH-6).
         memo_get: Memo-cache lookup for memoizable steps (MEMO-4).
         max_work_items: The per-step work-item limit (WORK-3).
+        webhook_url: Builds an async item's webhook URL with its credential
+            from (base, flow, step, token) (ASYNC-1).
     """
 
     now: datetime
@@ -142,6 +148,7 @@ class Env:
     healthy: Callable[[str], bool] = _always_healthy
     memo_get: Callable[[Step, dict[str, Any]], dict[str, Any] | None] = _no_memo
     max_work_items: int = 10_000
+    webhook_url: Callable[[str, str, str, str], str] = _unsigned_webhook
 
     def after(self, ms: int) -> datetime:
         """``now`` plus ``ms`` milliseconds."""

@@ -164,7 +164,7 @@ def invocation(tx: Tx, step: Step, token: str, inputs: dict[str, Any]) -> Invoke
     metadata.update(flow_id=tx.flow_id, step_id=step.id, receipt_token=token)
     if step.type == "async":
         base = tx.env.webhook_base_url
-        metadata["webhook_url"] = f"{base}/webhook/{tx.flow_id}/{step.id}/{token}"
+        metadata["webhook_url"] = tx.env.webhook_url(base, tx.flow_id, step.id, token)
     args = dict(inputs)
     for name, spec in step.attrs().items():
         if spec.role == "meta" and spec.meta is not None and spec.meta.key in metadata:

@@ -70,6 +70,9 @@ class Budget:
     max_items: int
     """Most values (scalars and containers) a converted result may hold."""
 
+    max_bytes: int = MIB
+    """Largest encoded result a worker sends back; larger is a ``size`` limit."""
+
     def message(self, kind: LimitKind) -> str:
         """The stable message for exceeding ``kind`` under this budget."""
         return limit_message(kind, self)
@@ -130,6 +133,9 @@ class ScriptLimits:
     cache_size: int = 4096
     """Compiled scripts kept per language (``ARGYLL_SCRIPT_CACHE_SIZE``)."""
 
+    max_result_bytes: int = MIB
+    """Largest encoded step-script result (the engine sets ``STEP_RESULT_LIMIT``)."""
+
     def __post_init__(self) -> None:
         problems = []
         for name in ("script_timeout", "eval_timeout"):
@@ -149,7 +155,13 @@ class ScriptLimits:
     def budget(self, purpose: Purpose) -> Budget:
         """The budget for one evaluation of the given purpose."""
         if purpose == "script":
-            return Budget(self.script_timeout, self.script_memory, self.max_depth, self.max_items)
+            return Budget(
+                self.script_timeout,
+                self.script_memory,
+                self.max_depth,
+                self.max_items,
+                self.max_result_bytes,
+            )
         return Budget(self.eval_timeout, self.eval_memory, self.max_depth, self.max_items)
 
     @classmethod

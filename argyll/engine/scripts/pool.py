@@ -402,6 +402,7 @@ class WorkerPool:
             budget.memory,
             budget.max_depth,
             budget.max_items,
+            budget.max_bytes,
         ]
         return self._encoder.encode(request)
 

@@ -8,10 +8,12 @@ that the parent compiled and validated. Its address space, file size and core
 size are capped with ``setrlimit``; after a ``MemoryError`` it answers and
 exits so the pool replaces it. It exits on EOF (the parent went away).
 
-Request: ``[lang, key, payload, arg_names, args, timeout, memory, depth, items]``
+Request: ``[lang, key, payload, arg_names, args, timeout, memory, depth, items, max_bytes]``
 where ``payload`` is ``[code, constants]`` (Ale), the source (Lua) or ``None``
 when the parent believes the worker has the script cached.
-Response: ``["ok", outputs]``, ``["miss"]`` or ``["err", kind, message]``.
+Response: ``["ok", outputs]``, ``["miss"]`` or ``["err", kind, message]``. An
+encoded result over ``max_bytes`` is answered as a ``size`` error and error
+messages are cut to ``MAX_ERROR`` bytes, so no frame outgrows the limits.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = ["main", "read_frame", "write_frame"]
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 << 20
+#: Longest error message a worker sends back (the engine cuts further).
+MAX_ERROR = 64 << 10
 
 
 def read_exact(fd: int, size: int) -> bytes | None:
@@ -91,8 +95,8 @@ def _limit_resources(memory: int) -> None:
 
 
 def _handle(request: list[Any], cache: Any, cache_size: int) -> list[Any]:
-    lang, key, payload, names, args, timeout, memory, depth, items = request
-    budget = Budget(timeout, memory, depth, items)
+    lang, key, payload, names, args, timeout, memory, depth, items, max_bytes = request
+    budget = Budget(timeout, memory, depth, items, max_bytes)
     try:
         if lang == "ale":
             compiled = cache.get(key)
@@ -112,6 +116,16 @@ def _handle(request: list[Any], cache: Any, cache_size: int) -> list[Any]:
         return ["err", "compile", exc.message]
     except ScriptRuntimeError as exc:
         return ["err", "runtime", exc.message]
+
+
+def _bounded(encoder: Any, response: list[Any], max_bytes: int) -> bytes:
+    """The encoded response, with oversized results and messages replaced or cut."""
+    if response[0] == "err" and isinstance(response[2], str) and len(response[2]) > MAX_ERROR:
+        response[2] = response[2][:MAX_ERROR] + "... [truncated]"
+    data: bytes = encoder.encode(response)
+    if response[0] == "ok" and len(data) > max_bytes:
+        data = encoder.encode(["err", "size", f"script result too large: over {max_bytes} bytes"])
+    return data
 
 
 def main() -> None:
@@ -137,8 +151,11 @@ def main() -> None:
         if frame is None:
             return
         fatal = False
+        max_bytes = 1 << 20
         try:
-            response = _handle(decoder.decode(frame), cache, cache_size)
+            request = decoder.decode(frame)
+            max_bytes = int(request[9])
+            response = _handle(request, cache, cache_size)
         except MemoryError:
             response, fatal = ["err", "memory", ""], True
         except RecursionError:
@@ -146,7 +163,7 @@ def main() -> None:
         except Exception as exc:  # never let the worker die silently mid-request
             response = ["err", "runtime", f"worker error: {type(exc).__name__}"]
         try:
-            write_frame(fd_out, encoder.encode(response))
+            write_frame(fd_out, _bounded(encoder, response, max_bytes))
         except MemoryError:
             return
         if fatal:

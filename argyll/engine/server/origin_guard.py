@@ -44,6 +44,24 @@ def _normalize(origin: str) -> str:
     return f"{scheme}://{rest}"
 
 
+_REFUSAL: Final = b'{"error":"origin not allowed","status":403}'
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """403 ``origin not allowed``, for an HTTP request or a WebSocket upgrade."""
+    if scope["type"] == "http":
+        refusal = JSONResponse({"error": "origin not allowed", "status": 403}, status_code=403)
+        await refusal(scope, receive, send)
+        return
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        # Closing before accepting makes the server answer the upgrade with 403.
+        await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
+        return
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(_REFUSAL))]
+    await send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": _REFUSAL})
+
+
 class OriginGuard:
     """ASGI middleware: the Origin check and CORS headers for HTTP and WebSocket.
 
@@ -83,14 +101,7 @@ class OriginGuard:
         origin = headers.get("origin")
         verdict = "" if origin is None else self._verdict(scope, headers, origin)
         if verdict is None:
-            if kind == "websocket":
-                # Closing before accepting makes the server answer the upgrade with 403.
-                await send(
-                    {"type": "websocket.close", "code": 1008, "reason": "origin not allowed"}
-                )
-                return
-            refusal = JSONResponse({"error": "origin not allowed", "status": 403}, status_code=403)
-            await refusal(scope, receive, send)
+            await _refuse(scope, receive, send)
             return
         if kind == "websocket":
             await self.app(scope, receive, send)

@@ -1,4 +1,4 @@
-"""The async-step webhook (API-40, ASYNC-4, ASYNC-5)."""
+"""The async-step webhook (API-40, ASYNC-1, ASYNC-4, ASYNC-5)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ from starlette.routing import Route
 from argyll.engine.flow import decide
 from argyll.engine.flow.tx import Env, Tx
 from argyll.engine.server.body import read_body
-from argyll.errors import BadRequestError
+from argyll.errors import BadRequestError, EngineError
 from argyll.model.flow import FlowState
 
 if TYPE_CHECKING:
     from argyll.engine.engine import Engine
 
 __all__ = ["parse_webhook", "webhook_routes"]
-
-WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 
 def _problem_text(problem: dict[str, Any]) -> str:
@@ -69,7 +67,9 @@ def webhook_routes(engine: Engine) -> list[Route]:
         flow_id = request.path_params["flow_id"]
         step_id = request.path_params["step_id"]
         token = request.path_params["token"]
-        body = await read_body(request, WEBHOOK_BODY_LIMIT, engine.config.guards.max_depth)
+        sig = request.query_params.get("sig", "")
+        guards = engine.config.guards
+        body = await read_body(request, guards.result_bytes, guards.max_depth)
         content_type = request.headers.get("content-type", "")
 
         def decision(state: FlowState, env: Env) -> Tx:
@@ -78,7 +78,9 @@ def webhook_routes(engine: Engine) -> list[Route]:
                 raise BadRequestError("Step execution not found")
             if token not in ex.work_items:
                 raise BadRequestError("Work item not found for token")
-            outcome = parse_webhook(content_type, body)
+            if not engine.webhooks.verify(flow_id, step_id, token, sig):
+                raise EngineError("invalid webhook credential", 401)
+            outcome = engine.bounds.apply(parse_webhook(content_type, body))
             return decide.on_result(state, env, step_id, token, outcome)
 
         if await engine.runner.write(flow_id, decision) is None:
