@@ -11,15 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from typing import Any
 
-import httpx
 import pytest
-
-from argyll.engine.config import Config
-from argyll.engine.engine import Engine
-from argyll.engine.server.app import create_app
+from asgi_engine import asgi_engine, wait_for
 
 TAG = re.compile(r"\b[A-Z]+-\d+\b")
 
@@ -89,34 +84,27 @@ BAD_REQUESTS: list[tuple[str, str, Any]] = [
 
 
 async def _exercise() -> tuple[list[tuple[str, int, str]], dict[str, Any]]:
-    engine = Engine(Config(data_dir=None))
-    await engine.start()
     answers: list[tuple[str, int, str]] = []
-    try:
-        transport = httpx.ASGITransport(app=create_app(engine, manage_engine=False))
-        async with httpx.AsyncClient(transport=transport, base_url="http://engine") as client:
-            assert (await client.post("/engine/step", json=SCRIPT_STEP)).status_code == 201
-            for method, path, body in BAD_REQUESTS:
-                if isinstance(body, str):
-                    r = await client.request(
-                        method, path, content=body, headers={"Content-Type": "application/json"}
-                    )
-                else:
-                    r = await client.request(method, path, json=body)
-                answers.append((f"{method} {path} {str(body)[:40]}", r.status_code, r.text))
-            started = await client.post(
-                "/engine/flow", json={"id": "fails", "goals": ["boom"], "init": {"n": [1]}}
-            )
-            assert started.status_code == 201, started.text
-            deadline = time.monotonic() + 10
-            state: dict[str, Any] = {}
-            while time.monotonic() < deadline:
-                state = (await client.get("/engine/flow/fails")).json()
-                if state["status"] != "active":
-                    break
-                await asyncio.sleep(0.02)
-    finally:
-        await engine.stop()
+    async with asgi_engine() as (_, client):
+        assert (await client.post("/engine/step", json=SCRIPT_STEP)).status_code == 201
+        for method, path, body in BAD_REQUESTS:
+            if isinstance(body, str):
+                r = await client.request(
+                    method, path, content=body, headers={"Content-Type": "application/json"}
+                )
+            else:
+                r = await client.request(method, path, json=body)
+            answers.append((f"{method} {path} {str(body)[:40]}", r.status_code, r.text))
+        started = await client.post(
+            "/engine/flow", json={"id": "fails", "goals": ["boom"], "init": {"n": [1]}}
+        )
+        assert started.status_code == 201, started.text
+
+        async def finished() -> dict[str, Any] | None:
+            state: dict[str, Any] = (await client.get("/engine/flow/fails")).json()
+            return state if state["status"] != "active" else None
+
+        state: dict[str, Any] = await wait_for(finished)
     return answers, state
 
 
