@@ -97,9 +97,9 @@ def _documentation(tree: ast.AST) -> set[int]:
 
 
 def test_no_rule_tag_in_a_string_the_engine_can_show() -> None:
-    """Error texts, log messages and response bodies carry no rule tags."""
+    """Error texts, log messages, response bodies and example output carry no tags."""
     leaks = []
-    for path in sorted((ROOT / "argyll").rglob("*.py")):
+    for path in sorted([*(ROOT / "argyll").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docs = _documentation(tree)
         for node in ast.walk(tree):
