@@ -7,7 +7,8 @@ into bounded LRU caches and evaluates:
 - predicates, matches and mappings synchronously, in process, under the
   small ``eval`` budget (thread-safe; Lua gets one runtime per thread);
 - step scripts (:meth:`Scripts.run`) off the event loop in a warm pool of
-  worker processes with rlimits and a hard-kill watchdog.
+  worker processes with rlimits and a hard-kill watchdog, admitted fairly:
+  short scripts keep capacity while long ones run (:mod:`.fair`).
 
 Importing this package loads neither Hy, lupa nor jsonpath-ng and starts no
 process; each is loaded or started on first use.
@@ -29,6 +30,7 @@ from .limits import Budget, Purpose, ScriptLimits, format_bytes
 
 if TYPE_CHECKING:
     from .ale import CompiledAle
+    from .fair import FairGate
     from .jpath import CompiledJPath
     from .pool import WorkerPool
 
@@ -57,6 +59,7 @@ class Scripts:
         self._jpath: LRUCache[CompiledJPath] = LRUCache(max(_JPATH_CACHE, self.limits.cache_size))
         self._lock = threading.Lock()
         self._pool: WorkerPool | None = None
+        self._gate: FairGate | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._closed = False
         self._eval = self.limits.budget("predicate")
@@ -245,14 +248,29 @@ class Scripts:
             return await loop.run_in_executor(
                 executor, self._run_here, language, compiled, source, names, args
             )
-        pool = self._pool
-        assert pool is not None
+        pool, gate = self._pool, self._gate
+        assert pool is not None and gate is not None
         if language == "ale":
             key = compiled.key
             payload: Any = [compiled.code, compiled.constants]
         else:
             key, payload = compiled, source
-        return await pool.call_async(language, key, payload, names, args, self._script, executor)
+        ticket = await gate.enter(key)
+        try:
+            return await pool.call_async(
+                language,
+                key,
+                payload,
+                names,
+                args,
+                self._script,
+                executor,
+                long=ticket.long,
+                slow_after=self.limits.slow_after,
+                on_slow=ticket.demote,
+            )
+        finally:
+            ticket.leave()
 
     def _run_here(
         self, language: str, compiled: Any, source: str, names: list[str], args: dict[str, Any]
@@ -266,13 +284,18 @@ class Scripts:
             if self._closed:
                 raise ScriptRuntimeError("script runner is closed")
             if self._executor is None:
-                workers = self.limits.workers or 2
-                self._executor = ThreadPoolExecutor(workers, thread_name_prefix="argyll-script")
-                if self.limits.workers:
+                limits = self.limits
+                if limits.workers:
+                    from .fair import FairGate
                     from .pool import WorkerPool
 
-                    cap = self.limits.script_memory * 2 + _WORKER_HEADROOM
-                    self._pool = WorkerPool(self.limits.workers, cap, self.limits.cache_size)
+                    self._gate = FairGate(limits.workers, limits.reserve, limits.slow_after)
+                    cap = limits.script_memory * 2 + _WORKER_HEADROOM
+                    size = self._gate.capacity
+                    self._pool = WorkerPool(size, cap, limits.cache_size, spare=limits.reserve)
+                    self._pool.warm(limits.workers + 2 * limits.reserve)
+                threads = self._gate.capacity if self._gate is not None else 2
+                self._executor = ThreadPoolExecutor(threads, thread_name_prefix="argyll-script")
             return self._executor
 
     @property

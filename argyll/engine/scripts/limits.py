@@ -133,6 +133,14 @@ class ScriptLimits:
     cache_size: int = 4096
     """Compiled scripts kept per language (``ARGYLL_SCRIPT_CACHE_SIZE``)."""
 
+    reserve: int = 2
+    """Worker capacity kept for short scripts beyond ``workers``
+    (``ARGYLL_SCRIPT_RESERVE``); see :mod:`argyll.engine.scripts.fair`."""
+
+    slow_after: float = 0.05
+    """Seconds after which a running step script counts as long
+    (``ARGYLL_SCRIPT_SLOW_AFTER``)."""
+
     max_result_bytes: int = MIB
     """Largest encoded step-script result (the engine sets ``STEP_RESULT_LIMIT``)."""
 
@@ -147,6 +155,10 @@ class ScriptLimits:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
         if self.workers < 0:
             problems.append(f"workers must be >= 0, got {self.workers}")
+        if self.reserve < 0:
+            problems.append(f"reserve must be >= 0, got {self.reserve}")
+        if not 0 < self.slow_after <= 3600:
+            problems.append(f"slow_after must be in (0, 3600] seconds, got {self.slow_after}")
         if self.cache_size < 1:
             problems.append(f"cache_size must be positive, got {self.cache_size}")
         if problems:
@@ -220,4 +232,6 @@ _ENV_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
     "ARGYLL_SCRIPT_MAX_ITEMS": ("max_items", _int_in(1, 100_000_000)),
     "ARGYLL_SCRIPT_WORKERS": ("workers", _int_in(0, 256)),
     "ARGYLL_SCRIPT_CACHE_SIZE": ("cache_size", _int_in(1, 10_000_000)),
+    "ARGYLL_SCRIPT_RESERVE": ("reserve", _int_in(0, 256)),
+    "ARGYLL_SCRIPT_SLOW_AFTER": ("slow_after", _seconds),
 }

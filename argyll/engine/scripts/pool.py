@@ -1,166 +1,70 @@
 """A warm pool of script worker processes with a hard-kill watchdog (SCRIPT-6).
 
 Workers start lazily (none at import or construction), one per concurrent
-request up to ``size``. A request that outlives ``2 x timeout + 0.25 s`` gets
-its worker SIGKILLed; a worker that dies (rlimit, crash) is reaped; either way
-a replacement is started in the background so the pool stays warm.
-:meth:`WorkerPool.close` kills every worker, idle or busy, and is idempotent;
-a ``weakref.finalize`` does the same if the pool is garbage-collected or the
-interpreter exits without it.
+request up to ``size``, and the pool keeps ``spare`` started workers idle so a
+short script rarely waits for a process to start. A request that outlives
+``2 x timeout + 0.25 s`` gets its worker SIGKILLed; a worker that dies
+(rlimit, crash) is reaped; either way a replacement is started in the
+background so the pool stays warm. A script that runs longer than
+``slow_after`` (or is known to be long) runs at a lower CPU priority, so the
+short scripts beside it keep the processor; which calls may start at all is
+decided in front of the pool (:mod:`.fair`). :meth:`WorkerPool.close` kills
+every worker, idle or busy, and is idempotent; a ``weakref.finalize`` does the
+same if the pool is garbage-collected or the interpreter exits without it.
 
-Calls are blocking and thread-safe: run them from a thread pool, never on the
-event loop.
+:meth:`WorkerPool.call` blocks (run it from a thread pool, never on the event
+loop); :meth:`WorkerPool.call_async` waits on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import select
-import subprocess
-import sys
 import threading
 import time
 import weakref
-from collections import OrderedDict, deque
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor
-from pathlib import Path
 from typing import Any
 
 from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntimeError
 
 from .limits import Budget, LimitKind
-from .worker import MAX_FRAME, read_exact, write_frame
+from .pool_worker import Worker, WorkerGone, kill_all
 
-__all__ = ["WorkerPool"]
+__all__ = ["LONG_NICE", "WorkerPool"]
 
-_BOOT = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from argyll.engine.scripts.worker import main; main()"
-)
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
-_PIPE_SAFE = 32 << 10  # frames this small fit in an idle worker's empty pipe
+#: Niceness of a worker while it runs a long script.
+LONG_NICE = 10
+#: Longest a new worker may take to start (import, load lupa) before it is given up.
+_START_TIMEOUT = 30.0
 
 
-class _WorkerGone(Exception):
-    """The worker died or had to be killed."""
+def _watch_slow(
+    loop: asyncio.AbstractEventLoop,
+    timers: list[asyncio.TimerHandle],
+    worker: Worker,
+    slow_after: float,
+    on_slow: Callable[[Worker], None] | None,
+) -> None:
+    """Lower the worker's priority once its script has *computed* for ``slow_after``.
 
+    CPU time, not wall time, decides (where /proc tells it): a short script
+    that merely waited for the processor is not long.
+    """
+    cpu_start = worker.cpu_seconds()
 
-class _Worker:
-    """One worker process and the scripts it has been sent."""
-
-    def __init__(self, memory_cap: int, cache_size: int) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, _PACKAGE_ROOT, str(memory_cap), str(cache_size)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            close_fds=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.fd_in = self.proc.stdin.fileno()
-        self.fd_out = self.proc.stdout.fileno()
-        self.known: OrderedDict[str, None] = OrderedDict()
-        self.cache_size = cache_size
-
-    def remember(self, key: str) -> None:
-        self.known[key] = None
-        self.known.move_to_end(key)
-        while len(self.known) > self.cache_size:
-            self.known.popitem(last=False)
-
-    def exchange(self, payload: bytes, deadline: float) -> bytes:
-        """Send one frame and wait for the answer until ``deadline``."""
-        try:
-            write_frame(self.fd_in, payload)
-        except OSError:
-            raise _WorkerGone from None
-        poller = select.poll()
-        poller.register(self.fd_out, select.POLLIN | select.POLLHUP | select.POLLERR)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(remaining * 1000):
-            raise _WorkerGone
-        header = read_exact(self.fd_out, 4)
-        if header is None:
-            raise _WorkerGone
-        size = int.from_bytes(header, "big")
-        if size > MAX_FRAME:
-            raise _WorkerGone
-        body = read_exact(self.fd_out, size)
-        if body is None:
-            raise _WorkerGone
-        return body
-
-    async def exchange_async(self, payload: bytes, deadline: float) -> bytes:
-        """Like :meth:`exchange`, but waits on the running event loop, not a thread."""
-        frame = len(payload).to_bytes(4, "big") + payload
-        if len(frame) > _PIPE_SAFE:  # a blocking write could stall the loop
-            return await asyncio.to_thread(self.exchange, payload, deadline)
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bytes] = loop.create_future()
-        buffer = bytearray()
-
-        def readable() -> None:
-            try:
-                chunk = os.read(self.fd_out, 1 << 16)
-            except OSError:
-                chunk = b""
-            if answer.done():
+    def check() -> None:
+        if cpu_start is not None:
+            used = (worker.cpu_seconds() or cpu_start) - cpu_start
+            if used < slow_after / 2:
+                timers.append(loop.call_later(slow_after / 2, check))
                 return
-            if not chunk:
-                answer.set_exception(_WorkerGone())
-                return
-            buffer.extend(chunk)
-            if len(buffer) >= 4:
-                size = int.from_bytes(buffer[:4], "big")
-                if size > MAX_FRAME:
-                    answer.set_exception(_WorkerGone())
-                elif len(buffer) >= 4 + size:
-                    answer.set_result(bytes(buffer[4 : 4 + size]))
+        worker.set_nice(LONG_NICE)
+        if on_slow is not None:
+            on_slow(worker)
 
-        loop.add_reader(self.fd_out, readable)
-        try:
-            try:
-                os.write(self.fd_in, frame)  # fits in the empty pipe: never blocks
-            except OSError:
-                raise _WorkerGone from None
-            # A timer on the future is cheaper than asyncio.wait_for's extra task.
-            timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, answer)
-            try:
-                return await answer
-            finally:
-                timer.cancel()
-        finally:
-            loop.remove_reader(self.fd_out)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.kill()
-            except OSError:
-                pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def _kill_all(workers: set[_Worker]) -> None:
-    for worker in list(workers):
-        worker.kill()
-    workers.clear()
-
-
-def _expire(future: asyncio.Future[bytes]) -> None:
-    if not future.done():
-        future.set_exception(_WorkerGone())
+    timers.append(loop.call_later(slow_after, check))
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -171,23 +75,24 @@ def _resolve(future: asyncio.Future[None]) -> None:
 class WorkerPool:
     """Up to ``size`` worker processes shared by all callers."""
 
-    def __init__(self, size: int, memory_cap: int, cache_size: int) -> None:
+    def __init__(self, size: int, memory_cap: int, cache_size: int, spare: int = 0) -> None:
         import msgspec
 
         self._size = max(1, size)
+        self._spare = max(0, min(spare, self._size))
         self._memory_cap = memory_cap
         self._cache_size = cache_size
         self._cond = threading.Condition()
-        self._idle: list[_Worker] = []
+        self._idle: list[Worker] = []
         # Coroutines waiting for an idle worker, each woken (thread-safely) by
         # a release; waiting on the loop avoids a thread hop per busy call.
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
-        self._all: set[_Worker] = set()
+        self._all: set[Worker] = set()
         self._starting = 0
         self._closed = False
         self._encoder = msgspec.msgpack.Encoder(enc_hook=str)
         self._decoder = msgspec.msgpack.Decoder()
-        self._finalizer = weakref.finalize(self, _kill_all, self._all)
+        self._finalizer = weakref.finalize(self, kill_all, self._all)
 
     @property
     def process_ids(self) -> list[int]:
@@ -195,10 +100,14 @@ class WorkerPool:
         with self._cond:
             return [worker.proc.pid for worker in self._all]
 
-    def _spawn(self) -> _Worker | None:
+    def _spawn(self) -> Worker | None:
+        """Start a worker and wait until it is ready (blocking; ``_starting`` counted it)."""
         try:
-            worker = _Worker(self._memory_cap, self._cache_size)
+            worker: Worker | None = Worker(self._memory_cap, self._cache_size)
         except OSError:
+            worker = None
+        if worker is not None and not worker.wait_ready(_START_TIMEOUT):
+            worker.kill()
             worker = None
         with self._cond:
             self._starting -= 1
@@ -211,11 +120,12 @@ class WorkerPool:
             self._cond.notify_all()
         return worker
 
-    def _replace_in_background(self) -> None:
-        with self._cond:
-            if self._closed:
-                return
-            self._starting += 1
+    def _replace_in_background(self, counted: bool = False) -> None:
+        if not counted:
+            with self._cond:
+                if self._closed:
+                    return
+                self._starting += 1
 
         def start() -> None:
             worker = self._spawn()
@@ -224,29 +134,62 @@ class WorkerPool:
 
         threading.Thread(target=start, name="argyll-script-spawn", daemon=True).start()
 
-    def _acquire(self) -> _Worker:
+    def _top_up(self) -> None:
+        """Start workers in the background until ``spare`` are idle or starting."""
+        with self._cond:
+            if self._closed:
+                return
+            missing = self._spare - len(self._idle) - self._starting
+            room = self._size - len(self._all) - self._starting
+            count = max(0, min(missing, room))
+            self._starting += count
+        for _ in range(count):
+            self._replace_in_background(counted=True)
+
+    def warm(self, count: int) -> None:
+        """Start up to ``count`` workers now, in the background (a burst then finds them)."""
+        with self._cond:
+            if self._closed:
+                return
+            count = max(0, min(count, self._size) - len(self._all) - self._starting)
+            self._starting += count
+        for _ in range(count):
+            self._replace_in_background(counted=True)
+
+    def _acquire(self) -> Worker:
         with self._cond:
             while True:
                 if self._closed:
                     raise ScriptRuntimeError("script runner is closed")
                 if self._idle:
-                    return self._idle.pop()
+                    worker = self._idle.pop()
+                    self._cond.release()
+                    try:
+                        self._top_up()
+                    finally:
+                        self._cond.acquire()
+                    return worker
                 if len(self._all) + self._starting < self._size:
                     self._starting += 1
                     break
                 self._cond.wait()
-        worker = self._spawn()
-        if worker is None:
+        started = self._spawn()
+        if started is None:
             raise ScriptRuntimeError("could not start a script worker")
-        return worker
+        return started
 
-    def _release(self, worker: _Worker) -> None:
+    def _release(self, worker: Worker) -> None:
         with self._cond:
             if self._closed:
                 worker.kill()
                 self._all.discard(worker)
                 return
-            self._idle.append(worker)
+            if worker.nice:
+                worker.set_nice(0)  # may be refused: then it is taken last
+            if worker.nice:
+                self._idle.insert(0, worker)
+            else:
+                self._idle.append(worker)
             self._cond.notify()
             self._wake_one()
 
@@ -258,18 +201,25 @@ class WorkerPool:
                 loop.call_soon_threadsafe(_resolve, future)
                 return
 
-    def _discard(self, worker: _Worker) -> None:
+    def _discard(self, worker: Worker) -> None:
         worker.kill()
         with self._cond:
             self._all.discard(worker)
             self._cond.notify()
-        self._replace_in_background()
+            waiting = bool(self._waiters)
+        if waiting or self._spare == 0:
+            self._replace_in_background()  # someone needs it now (or no spares kept)
+        else:
+            self._top_up()
 
-    def _try_acquire(self) -> _Worker | None:
+    def _try_acquire(self) -> Worker | None:
         with self._cond:
             if self._closed:
                 raise ScriptRuntimeError("script runner is closed")
-            return self._idle.pop() if self._idle else None
+            worker = self._idle.pop() if self._idle else None
+        if worker is not None:
+            self._top_up()
+        return worker
 
     def call(
         self,
@@ -296,7 +246,7 @@ class WorkerPool:
             if response[0] == "miss":
                 request = self._request(language, key, payload, arg_names, args, budget)
                 response = self._decode(worker.exchange(request, deadline))
-        except _WorkerGone:
+        except WorkerGone:
             raise self._gone(worker, deadline, language, budget) from None
         except BaseException:
             self._discard(worker)
@@ -312,26 +262,44 @@ class WorkerPool:
         args: dict[str, Any],
         budget: Budget,
         executor: Executor,
+        *,
+        long: bool = False,
+        slow_after: float = 0.0,
+        on_slow: Callable[[Worker], None] | None = None,
     ) -> dict[str, Any]:
         """:meth:`call` without blocking the event loop.
 
         With an idle worker the exchange waits on the loop itself (no thread
         hop). When every worker is busy the call waits on the loop for one to
-        be released; only when a worker must be started (which blocks) does it
-        run :meth:`call` on ``executor``. A cancelled call kills its worker.
+        be released; only starting a worker (which blocks) runs on
+        ``executor``. A cancelled call kills its worker.
+
+        Args:
+            long: The script is known to run long: lower its worker's priority
+                from the start.
+            slow_after: Seconds after which a running script counts as long
+                (its worker's priority is lowered and ``on_slow`` called);
+                0 never.
+            on_slow: Called once with the worker, on the loop, when the
+                script turns long (it may pause the worker).
         """
         worker = self._try_acquire()
         loop = asyncio.get_running_loop()
         while worker is None:
             with self._cond:
+                if self._closed:
+                    raise ScriptRuntimeError("script runner is closed")
                 full = len(self._all) + self._starting >= self._size
                 if full:
                     future: asyncio.Future[None] = loop.create_future()
                     self._waiters.append((loop, future))
+                else:
+                    self._starting += 1
             if not full:  # a worker must be started: that blocks, so off the loop
-                return await loop.run_in_executor(
-                    executor, self.call, language, key, payload, arg_names, args, budget
-                )
+                worker = await loop.run_in_executor(executor, self._spawn)
+                if worker is None:
+                    raise ScriptRuntimeError("could not start a script worker")
+                break
             try:
                 await future
             except asyncio.CancelledError:
@@ -341,6 +309,11 @@ class WorkerPool:
                 raise
             worker = self._try_acquire()
         deadline = time.monotonic() + budget.timeout * 2 + 0.25
+        timers: list[asyncio.TimerHandle] = []
+        if long:
+            worker.set_nice(LONG_NICE)
+        elif slow_after > 0:
+            _watch_slow(loop, timers, worker, slow_after, on_slow)
         try:
             send = payload if key not in worker.known else None
             request = self._request(language, key, send, arg_names, args, budget)
@@ -348,15 +321,18 @@ class WorkerPool:
             if response[0] == "miss":
                 request = self._request(language, key, payload, arg_names, args, budget)
                 response = self._decode(await worker.exchange_async(request, deadline))
-        except _WorkerGone:
+        except WorkerGone:
             raise self._gone(worker, deadline, language, budget) from None
         except BaseException:
             self._discard(worker)
             raise
+        finally:
+            for timer in timers:
+                timer.cancel()
         return self._finish(worker, response, key, language, budget)
 
     def _gone(
-        self, worker: _Worker, deadline: float, language: str, budget: Budget
+        self, worker: Worker, deadline: float, language: str, budget: Budget
     ) -> ScriptRuntimeError:
         died = worker.proc.poll() is not None and time.monotonic() < deadline
         self._discard(worker)
@@ -366,7 +342,7 @@ class WorkerPool:
         return ScriptLimitExceeded(budget.message(kind), language, kind)
 
     def _finish(
-        self, worker: _Worker, response: list[Any], key: str, language: str, budget: Budget
+        self, worker: Worker, response: list[Any], key: str, language: str, budget: Budget
     ) -> dict[str, Any]:
         status = response[0]
         if status == "err" and response[1] == "memory":

@@ -31,10 +31,12 @@ from .execute import run_ale, run_lua
 from .limits import Budget
 from .lua.engine import sandbox_for_thread
 
-__all__ = ["main", "read_frame", "write_frame"]
+__all__ = ["MAX_FRAME", "READY", "main", "read_frame", "write_frame"]
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 << 20
+#: The first frame a worker sends: it is loaded and limited, ready for requests.
+READY = b"ready"
 #: Longest error message a worker sends back (the engine cuts further).
 MAX_ERROR = 64 << 10
 
@@ -146,6 +148,7 @@ def main() -> None:
     encoder = msgspec.msgpack.Encoder()
     decoder = msgspec.msgpack.Decoder()
     cache: LRUCache[Any] = LRUCache(cache_size)
+    write_frame(fd_out, READY)
     while True:
         frame = read_frame(fd_in)
         if frame is None:

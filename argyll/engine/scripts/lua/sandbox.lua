@@ -8,6 +8,9 @@
 -- wrapped pcall/xpcall (a timeout cannot be swallowed), a setmetatable that
 -- refuses __gc, plain-only string.find, and no io, os, debug, package,
 -- require, dofile, loadfile, load, coroutine, collectgarbage or string.dump.
+-- tostring and string.format never show heap addresses: a table or function
+-- prints as "table: 1", "function: 2", numbered in order of first printing
+-- within the call (distinct values get distinct numbers).
 
 -- Instructions between two looks at the clock. Some single instructions
 -- (concatenation, comparison of long strings) cost O(length), so keep this
@@ -31,6 +34,7 @@ local getmetatable = getmetatable
 local string_find = string.find
 local table_pack = table.pack
 local table_unpack = table.unpack
+local string_format = string.format
 
 local TIMEOUT = "script exceeded its time limit"
 local OOM = "not enough memory"
@@ -78,6 +82,38 @@ local function safe_setmetatable(t, mt)
   return setmetatable(t, mt)
 end
 
+-- Per-call numbering of printed tables, functions and userdata (weak keys).
+local printed = { ids = setmetatable({}, { __mode = "k" }), next = 0 }
+
+local function safe_tostring(v)
+  local kind = type(v)
+  if kind ~= "table" and kind ~= "function" and kind ~= "userdata" and kind ~= "thread" then
+    return tostring(v)
+  end
+  local mt = getmetatable(v)
+  if type(mt) == "table" and rawget(mt, "__tostring") ~= nil then
+    return tostring(v)
+  end
+  local id = printed.ids[v]
+  if id == nil then
+    printed.next = printed.next + 1
+    id = printed.next
+    printed.ids[v] = id
+  end
+  return kind .. ": " .. id
+end
+
+local function safe_format(fmt, ...)
+  local args = table_pack(...)
+  for i = 1, args.n do
+    local kind = type(args[i])
+    if kind == "table" or kind == "function" or kind == "userdata" or kind == "thread" then
+      args[i] = safe_tostring(args[i])
+    end
+  end
+  return string_format(fmt, table_unpack(args, 1, args.n))
+end
+
 local function plain_find(s, pattern, init)
   if type(s) == "string" and type(pattern) == "string" and #s * (#pattern + 1) > FIND_WORK_LIMIT then
     error("string.find: subject and pattern too large", 2)
@@ -120,6 +156,7 @@ end
 
 local STRING = copy(string, { dump = true, match = true, gmatch = true, gsub = true })
 STRING.find = plain_find
+STRING.format = safe_format
 STRING = guarded(STRING)
 local TABLE = guarded(table)
 local MATH = copy(math)
@@ -128,7 +165,7 @@ local BIT32 = copy(bit32)
 local BASE = {
   assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs,
   pcall = safe_pcall, xpcall = safe_xpcall, select = select, tonumber = tonumber,
-  tostring = tostring, type = type, rawequal = rawequal, rawlen = rawlen,
+  tostring = safe_tostring, type = type, rawequal = rawequal, rawlen = rawlen,
   rawget = rawget, rawset = rawset, setmetatable = safe_setmetatable,
   getmetatable = getmetatable, unpack = table_unpack, print = no_print,
   _VERSION = _VERSION,
@@ -197,6 +234,8 @@ local function run(fn, timeout, ...)
   state.expired = false
   state.oom = false
   state.deadline = os_clock() + timeout
+  printed.ids = setmetatable({}, { __mode = "k" })
+  printed.next = 0
   state.active = true
   debug_sethook(hook, "", HOOK_EVERY)
   return finish(fn, pcall(fn, ...))
