@@ -10,8 +10,8 @@ WS-5, WS-6), and a client that stops reading (WS-8, slow consumers).
 from __future__ import annotations
 
 import asyncio
-import weakref
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +22,8 @@ import argyll.engine.server.websocket as websocket
 from argyll.engine.config import Config
 from argyll.engine.engine import Engine
 from argyll.engine.eventlog import encode_payload
-from argyll.engine.server.ws_protocol import covering, event_parts, unix_ms
 from argyll.engine.server.websocket import WebSocketHub
+from argyll.engine.server.ws_protocol import covering, event_parts, unix_ms
 from argyll.engine.store import MemoryStore
 from argyll.engine.store.base import AggregateId, AppendBatch, StoredEvent
 from argyll.model import events as ev
