@@ -39,7 +39,7 @@ def test_creates_the_database_in_wal_mode(tmp_path: Path) -> None:
     with sqlite3.connect(data_dir / "argyll.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "1",
+            "2",
         )
     conn.close()
 
