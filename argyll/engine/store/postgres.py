@@ -118,7 +118,9 @@ class PostgresStore:
         return self._writer.transactions if self._writer is not None else 0
 
     def _settings(self) -> dict[str, str]:
-        return {"search_path": f'"{self.url.schema}"', "application_name": "argyll"}
+        # The application name tells engines' connections apart in pg_stat_activity.
+        name = f"argyll/{self.url.schema}"
+        return {"search_path": f'"{self.url.schema}"', "application_name": name}
 
     async def _connect(self) -> Any:
         import asyncpg
