@@ -83,7 +83,7 @@ class Engine:
         from argyll.engine.store import open_store
 
         self.config = config
-        self.store: EventStore = store if store is not None else open_store(config.data_dir)
+        self.store: EventStore = store if store is not None else open_store(config)
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.repository = Repository(self.store, self.bus, config.timebox_cache_size)
@@ -116,6 +116,7 @@ class Engine:
             scripts=self.scripts,
             memo=self.memo,
             unhealthy=self.health.unhealthy,
+            on_deferred=self.health.deferred,
         )
         self.runner.effects = Executor(self.scripts, self.http, Subflows(self.runner))
         self._catalog_lock = asyncio.Lock()

@@ -11,19 +11,19 @@ from enum import StrEnum
 from typing import Literal
 
 __all__ = [
-    "FlowStatusName",
-    "StepStatusName",
-    "WorkStatusName",
     "AttributeRole",
     "AttributeType",
     "BackoffType",
     "FlowStatus",
+    "FlowStatusName",
     "HealthStatus",
     "InputCollect",
     "ScriptLanguage",
     "StepStatus",
+    "StepStatusName",
     "StepType",
     "WorkStatus",
+    "WorkStatusName",
 ]
 
 

@@ -137,7 +137,9 @@ class Replayer:
                 self.state, env, payload.step_id, self.mine(payload.token), kind, error
             )
             self.take(tx, now)
-        elif isinstance(payload, ev.WorkStarted) and (payload.step_id, payload.token) in self.timers:
+        elif (
+            isinstance(payload, ev.WorkStarted) and (payload.step_id, payload.token) in self.timers
+        ):
             due = self.timers.pop((payload.step_id, payload.token))
             assert due <= now, "a retry fired before its time"
             self.take(

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
-from collections.abc import Set as AbstractSet
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -104,7 +103,8 @@ class FlowRunner:
         *,
         scripts: ScriptEvaluator,
         memo: MemoStore,
-        unhealthy: Callable[[], AbstractSet[str]],
+        unhealthy: Callable[[], Mapping[str, str]],
+        on_deferred: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.repository = repository
         self.scheduler = scheduler
@@ -113,6 +113,7 @@ class FlowRunner:
         self.scripts = scripts
         self.memo = memo
         self.unhealthy = unhealthy
+        self.on_deferred = on_deferred
         #: Set by the composition root before the first write.
         self.effects: Effects | None = None
         self._slots: dict[str, _Slot] = {}
@@ -318,6 +319,7 @@ class FlowRunner:
                         effect.at,
                         self._decision_timer(flow_id, effect.step_id, decide.on_dispatch),
                     )
+                    self.on_deferred(effect.step_id)  # HEALTH-6: held back; re-probe soon
         for payload in tx.events:
             if isinstance(payload, ev.FlowDeactivated) and "parent_flow_id" in tx.state.metadata:
                 self.spawn(self._child_finished(tx.state))

@@ -9,7 +9,7 @@ decisions in the same write see earlier ones, EVT-4) and records it. Effects
 
 from __future__ import annotations
 
-from collections.abc import Set as AbstractSet
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -142,7 +142,8 @@ class Env:
         retry: Global retry defaults (RETRY-2, CFG-5).
         token_key: Key of the work-item token derivation (DATA-4).
         webhook_base_url: Base of async webhook URLs (ASYNC-1).
-        unhealthy: Steps this node must not dispatch to now (HEALTH-6).
+        unhealthy: Steps this node must not dispatch to now, with their health
+            error (HEALTH-6).
         memo: Memo-cache contents for memoizable steps (MEMO-4).
         max_work_items: The per-step work-item limit (WORK-3).
     """
@@ -152,7 +153,7 @@ class Env:
     retry: WorkConfig
     token_key: bytes = b""
     webhook_base_url: str = "http://localhost:8080"
-    unhealthy: AbstractSet[str] = frozenset()
+    unhealthy: Mapping[str, str] = field(default_factory=dict)
     memo: MemoLookup = NO_MEMO
     max_work_items: int = 10_000
 
@@ -163,6 +164,10 @@ class Env:
     def healthy(self, step_id: str) -> bool:
         """HEALTH-6: whether work for ``step_id`` may be dispatched."""
         return step_id not in self.unhealthy
+
+    def health_error(self, step_id: str) -> str:
+        """The local health error of a gated step: the deferral reason (HEALTH-6)."""
+        return self.unhealthy.get(step_id, "")
 
     def token(self, flow_id: str, step_id: str, index: int) -> str:
         """The derived token of a step's ``index``-th work item (DATA-4)."""

@@ -188,7 +188,7 @@ class Sim:
             scripts=self.scripts,
             retry=DEFAULTS,
             token_key=b"sim",
-            unhealthy=frozenset(s for s in self.plan.steps if not self.healthy(s)),
+            unhealthy={s: "" for s in self.plan.steps if not self.healthy(s)},
             memo=self,
             max_work_items=100,
         )
