@@ -20,7 +20,7 @@ from argyll.cli.steps import step
 __all__ = ["cli"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="argyll")
 @click.option(
     "--engine",
@@ -56,7 +56,7 @@ def cli(ctx: click.Context, engine: str, token: str | None, timeout: float) -> N
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def serve(args: tuple[str, ...]) -> None:
-    """Run the engine (--host, --port, --data-dir, --memory; see serve --help)."""
+    """Run the engine: --host, --port, --data-dir, --memory."""
     from argyll.engine.cli import run
 
     raise SystemExit(run(["serve", *args]))

@@ -64,7 +64,9 @@ def plan_tree(plan: dict[str, Any], init: dict[str, list[Any]]) -> Tree:
             elif name in required:
                 node.add(f"{shown} [red bold]missing[/red bold]")
             elif role == "optional":
-                node.add(f"{shown} [dim]optional, not provided[/dim]")
+                default = (spec.get("optional") or {}).get("default")
+                note = f"default {escape(default)}" if default else "not provided"
+                node.add(f"{shown} [dim]optional, {note}[/dim]")
             else:
                 node.add(f"{shown} [yellow]unavailable[/yellow]")
 

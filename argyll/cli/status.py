@@ -72,7 +72,7 @@ def health(step_id: str | None) -> None:
 @click.command()
 @json_option
 def cluster() -> None:
-    """The engine nodes, when each was last seen, and the health they report."""
+    """The engine nodes and the step health each reports."""
     opts = settings()
     with engine_call():
         answer = opts.api().cluster()
