@@ -56,7 +56,7 @@ def cli(ctx: click.Context, engine: str, token: str | None, timeout: float) -> N
 )
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def serve(args: tuple[str, ...]) -> None:
-    """Run the engine: --host, --port, --data-dir, --memory."""
+    """Run the engine (serve --help lists its options)."""
     from argyll.engine.cli import run
 
     raise SystemExit(run(["serve", *args]))

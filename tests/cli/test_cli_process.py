@@ -87,7 +87,7 @@ def test_serve_keeps_the_engine_flags(tmp_path: Path) -> None:
     """``argyll serve`` is the engine CLI: its options and its usage errors are unchanged."""
     helped = argyll("http://unused", "serve", "--help")
     assert helped.returncode == 0
-    for flag in ("--host", "--port", "--data-dir", "--memory"):
+    for flag in ("--host", "--port", "--data-dir", "--store", "--node-id", "--memory"):
         assert flag in helped.stdout
     bad = argyll("http://unused", "serve", "--port", "notanumber")
     assert bad.returncode == 2
