@@ -29,6 +29,7 @@ from argyll.engine.execute.runner import FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
+    check_init_types,
     check_start_request,
     index_query,
     query_response,
@@ -313,13 +314,19 @@ class Engine:
 
     async def start_flow(self, req: FlowStartRequest) -> str:
         """API-21 / FLOW-1..9: returns the sanitized flow ID once durable."""
+        flow_id, _ = await self.start_flow_request(req)
+        return flow_id
+
+    async def start_flow_request(self, req: FlowStartRequest) -> tuple[str, bool]:
+        """API-21 / FLOW-1..9: (sanitized flow ID, True if newly started) once durable."""
         flow_id = check_start_request(req, self.config.limits)
         plan = self._plan(req.goals, req.init, preview=False)
         missing = [n for n in plan.required if not req.init.get(n)]
         if missing:
             raise BadRequestError(f"required inputs not provided: [{' '.join(missing)}]")
-        await self.runner.start(flow_id, plan, req.init, labels=req.labels)
-        return flow_id
+        check_init_types(req.init, self.catalog.graph.declared_types)  # FLOW-2 (revised)
+        started = await self.runner.start(flow_id, plan, req.init, labels=req.labels)
+        return flow_id, started
 
     async def get_flow(self, flow_id: str) -> FlowState:
         """API-24."""

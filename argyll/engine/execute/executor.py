@@ -14,7 +14,7 @@ from argyll.engine.flow.outcome import Outcome
 from argyll.engine.flow.tx import Compensate, InvokeWork
 from argyll.errors import ScriptError
 from argyll.model.flow import FlowState
-from argyll.model.step import Step, step_arg_names
+from argyll.model.step import Step, output_inner_names, step_arg_names
 
 if TYPE_CHECKING:
     from argyll.engine.execute.http import HTTPInvoker
@@ -44,7 +44,7 @@ class Executor:
             args = {n: effect.args.get(n) for n in names}
             try:
                 outputs = await self.scripts.run(
-                    step.script.language, step.script.script, names, args
+                    step.script.language, step.script.script, names, args, output_inner_names(step)
                 )
             except ScriptError as exc:
                 return Outcome("permanent", error=exc.message)  # SCRIPT-5
