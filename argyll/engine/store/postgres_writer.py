@@ -58,9 +58,11 @@ _INSERT_EVENTS = (
     " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
     " $5::text[], $6::bytea[])"
 )
+# A new flow is owned by the node that appends its start (clusters).
 _INDEX_STARTED = (
-    "INSERT INTO flow_index (flow_id, status, grp, timestamp_ns, neg_ns, labels, is_child)"
-    " SELECT f, s, g, $4, -$4::bigint, l::jsonb, c"
+    "INSERT INTO flow_index"
+    " (flow_id, status, grp, timestamp_ns, neg_ns, labels, is_child, owner)"
+    " SELECT f, s, g, $4, -$4::bigint, l::jsonb, c, $7"
     " FROM unnest($1::text[], $2::text[], $3::smallint[], $5::text[], $6::boolean[])"
     " AS t(f, s, g, l, c)"
     " ON CONFLICT (flow_id) DO UPDATE SET status = excluded.status, grp = excluded.grp,"
@@ -99,6 +101,7 @@ class PostgresWriter:
             schema); called at start and again after a connection is lost.
         clock: Wall clock in unix nanoseconds (index commit time, EVT-13).
         max_batches: Most batches written in one transaction.
+        node_id: The owner recorded for flows this writer starts.
 
     Attributes:
         transactions: Transactions committed so far.
@@ -112,8 +115,10 @@ class PostgresWriter:
         *,
         clock: Callable[[], int],
         max_batches: int = 1024,
+        node_id: str = "",
     ) -> None:
         self._connect = connect
+        self._node_id = node_id
         self._clock = clock
         self._max_batches = max_batches
         self._conn: Any = None
@@ -273,7 +278,7 @@ class PostgresWriter:
                 column.append(value)
         if started[0]:
             f, s, g, labels_, child_ = started
-            await conn.execute(_INDEX_STARTED, f, s, g, ns, labels_, child_)
+            await conn.execute(_INDEX_STARTED, f, s, g, ns, labels_, child_, self._node_id)
         if status[0]:
             f, s, g, child_ = status
             await conn.execute(_INDEX_STATUS, f, s, g, ns, child_)
