@@ -93,6 +93,8 @@ class PostgresStore:
         url: ``postgresql://USER@HOST:PORT/DB[?schema=NAME&pool_size=N]``.
         clock: Wall clock in unix nanoseconds for index timestamps (EVT-13).
         max_batches: Most append batches committed in one transaction.
+        writer_idle_ms: How long the server lets the writer's transaction sit
+            idle (its engine frozen) before ending it and freeing the head lock.
 
     Raises:
         ConfigError: The URL is malformed (nothing is connected yet).
@@ -104,8 +106,10 @@ class PostgresStore:
         *,
         clock: Callable[[], int] = time.time_ns,
         max_batches: int = 1024,
+        writer_idle_ms: int = 10_000,
     ) -> None:
         self.url: PostgresURL = parse_postgres_url(url)
+        self._writer_idle_ms = writer_idle_ms
         self._clock = clock
         self._max_batches = max_batches
         self._pool: Any = None
@@ -123,10 +127,19 @@ class PostgresStore:
         return {"search_path": f'"{self.url.schema}"', "application_name": name}
 
     async def _connect(self) -> Any:
+        """The writer's connection.
+
+        A writer holds the store-wide head lock while its transaction is
+        open; if its engine freezes mid-transaction (a paused VM, a machine
+        gone without closing the socket), the server ends the session after
+        ``writer_idle_ms`` so the other engines' writers can go on.
+        """
         import asyncpg
 
+        settings = self._settings()
+        settings["idle_in_transaction_session_timeout"] = str(self._writer_idle_ms)
         return await asyncpg.connect(
-            self.url.dsn, server_settings=self._settings(), timeout=_CONNECT_TIMEOUT
+            self.url.dsn, server_settings=settings, timeout=_CONNECT_TIMEOUT
         )
 
     async def open(self) -> None:

@@ -21,7 +21,10 @@ READ COMMITTED a statement reads from a snapshot taken when it starts):
 
 The primary key ``(aggregate, sequence)`` stays the last guard: a unique
 violation (a writer that did not take the lock) rolls the group back and it
-is retried once, checked again against the database.
+is retried, checked again against the database. A group whose connection
+is lost before COMMIT is retried on a new connection (nothing of it can have
+committed); a failure during COMMIT is reported as a ``StoreError``, since
+the transaction may or may not have committed.
 """
 
 from __future__ import annotations
@@ -75,6 +78,31 @@ _INDEX_STATUS = (
     " timestamp_ns = excluded.timestamp_ns, neg_ns = excluded.neg_ns"
 )
 _SET_HEAD = "UPDATE event_head SET position = $1, index_ns = $2 WHERE id = 1"
+
+
+# A group is tried this many times when its connection is lost before COMMIT.
+_ATTEMPTS = 3
+
+
+def _connection_lost(exc: Exception, conn: Any) -> bool:
+    """True when ``exc`` means the connection is gone (so nothing of it committed)."""
+    import asyncpg
+
+    if conn.is_closed():
+        return True
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError,
+    )
+
+
+def _unique_violation(exc: Exception) -> bool:
+    import asyncpg
+
+    return isinstance(exc, asyncpg.UniqueViolationError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,33 +216,63 @@ class PostgresWriter:
                     self._resolve(group, error)
 
     async def _commit(self, group: list[_Request]) -> None:
-        import asyncpg
-
-        outcomes: list[Results] | StoreError
-        for attempt in range(2):
+        outcomes: list[Results] | StoreError = StoreError("failed to append events")
+        for attempt in range(_ATTEMPTS):
+            conn: Any = None
+            tx: Any = None
             try:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await self._connect()
-                async with self._conn.transaction():
-                    outcomes = await self._write(self._conn, group)
+                conn = self._conn
+                tx = conn.transaction()
+                await tx.start()
+                written = await self._write(conn, group)
             except Exception as exc:
-                outcomes = StoreError(f"failed to append events: {exc}")
-                outcomes.__cause__ = exc
-                if isinstance(exc, asyncpg.UniqueViolationError) and attempt == 0:
+                outcomes = self._failed(exc)
+                lost = conn is None or _connection_lost(exc, conn)
+                if lost:
+                    self._drop_connection()
+                elif tx is not None:
+                    await self._rollback(tx)
+                # Nothing was committed: a lost connection or a unique violation
+                # (a writer that skipped the head lock) is retried.
+                if (lost or _unique_violation(exc)) and attempt + 1 < _ATTEMPTS:
                     continue
-                if not isinstance(exc, asyncpg.PostgresError) and self._conn is not None:
-                    # The connection may be broken: start over with a new one.
-                    conn, self._conn = self._conn, None
-                    conn.terminate()
-            else:
-                self.transactions += 1
-                for results in outcomes:
-                    for result in results:
-                        if isinstance(result, list):
-                            self.batches += 1
-                            self.events += len(result)
+                break
+            try:
+                await tx.commit()
+            except Exception as exc:
+                # The COMMIT may or may not have reached the server: not retried.
+                outcomes = self._failed(exc)
+                if _connection_lost(exc, conn):
+                    self._drop_connection()
+                break
+            outcomes = written
+            self.transactions += 1
+            for results in written:
+                for result in results:
+                    if isinstance(result, list):
+                        self.batches += 1
+                        self.events += len(result)
             break
         self._resolve(group, outcomes)
+
+    @staticmethod
+    def _failed(exc: Exception) -> StoreError:
+        error = StoreError(f"failed to append events: {' '.join(str(exc).split())}")
+        error.__cause__ = exc
+        return error
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def _rollback(self, tx: Any) -> None:
+        try:
+            await tx.rollback()
+        except Exception:
+            self._drop_connection()
 
     async def _write(self, conn: Any, group: list[_Request]) -> list[Results]:
         head = await conn.fetchrow(_LOCK_HEAD)
