@@ -219,3 +219,51 @@ def test_a_frozen_engine_cannot_hold_the_store(url: str) -> None:
         await other.close()
 
     run(main())
+
+
+@pytest.mark.postgres
+def test_a_sequence_taken_between_check_and_write_is_a_conflict(url: str) -> None:
+    """Another engine commits the same sequence while this one waits for the head lock."""
+
+    async def main() -> None:
+        store = PostgresStore(url)
+        await store.open()
+        await store.append(AppendBatch(("flow", "x"), 0, [event()]))
+        name = f"argyll/{await schema_of(url)}"
+        other = await asyncpg.connect(url.split("?")[0])
+        try:
+            schema = await schema_of(url)
+            await other.execute(f'SET search_path = "{schema}"')
+            tx = other.transaction()
+            await tx.start()
+            await other.execute("SELECT 1 FROM event_head WHERE id = 1 FOR UPDATE")
+            # This engine checks sequence 1 (free), then waits for the head lock.
+            pending = asyncio.ensure_future(store.append(AppendBatch(("flow", "x"), 1, [event()])))
+            for _ in range(500):
+                waiting = await other.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                    name,
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting == 1
+            # Meanwhile the other engine stores sequence 1 and commits.
+            await other.execute(
+                "INSERT INTO events VALUES (2, $1, 1, 0, 'theirs', '\\x7b7d'::bytea)",
+                "flow\x1fx",
+            )
+            await other.execute("UPDATE event_head SET position = 2 WHERE id = 1")
+            await tx.commit()
+            with pytest.raises(ConcurrencyError) as info:
+                await pending
+            assert (info.value.expected, info.value.actual) == (1, 2)
+        finally:
+            await other.close()
+        assert [e.type for e in await store.read(("flow", "x"))] == ["step_started", "theirs"]
+        (third,) = await store.append(AppendBatch(("flow", "x"), 2, [event()]))
+        assert third.position == 3
+        await store.close()
+
+    run(main())
