@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
+from argyll.engine.server.routes_ui import ui_routes
 from argyll.errors import EngineError, NotFoundError
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
     routes += catalog_routes(engine)
     routes += flow_routes(engine)
     routes += engine.extra_routes()
+    routes += ui_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
