@@ -21,10 +21,21 @@ interface Props {
   /** Changes when the graph should be fitted again (e.g. the set of nodes). */
   fitKey: string;
   testId?: string;
+  /** When set and non-empty, the view zooms to these nodes (e.g. search matches). */
+  focusIds?: string[];
 }
 
-function Inner({ nodes, edges, theme, onNodeClick, onPaneClick, fitKey, testId }: Props) {
+function Inner({ nodes, edges, theme, onNodeClick, onPaneClick, fitKey, testId, focusIds }: Props) {
   const flow = useReactFlow();
+  const focusKey = focusIds?.slice(0, 50).join("|") ?? "";
+  useEffect(() => {
+    if (!focusKey) return;
+    const t = setTimeout(
+      () => void flow.fitView({ nodes: focusKey.split("|").map((id) => ({ id })), padding: 0.3, maxZoom: 1.2, duration: 200 }),
+      150,
+    );
+    return () => clearTimeout(t);
+  }, [focusKey, flow]);
   useEffect(() => {
     const t = setTimeout(() => void flow.fitView({ padding: 0.1, maxZoom: 1.2, duration: 0 }), 30);
     return () => clearTimeout(t);

@@ -161,6 +161,7 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
             theme={theme}
             fitKey={fitKey}
             testId="overview-graph"
+            focusIds={found ? [...found].sort() : undefined}
             onNodeClick={(id, additive) => setGoals((g) => toggleGoal(g, id, additive))}
           />
         )}
