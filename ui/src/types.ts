@@ -80,6 +80,8 @@ export interface ExecutionState {
   error?: string;
   unsatisfied?: string[];
   duration?: number;
+  /** Why dispatch is held back (e.g. the step is unhealthy); cleared when work starts. */
+  waiting?: string;
 }
 
 export interface AttributeValue {

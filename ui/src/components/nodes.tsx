@@ -124,6 +124,11 @@ export const LiveStepNode = memo(function LiveStepNode({ data }: NodeProps<LiveN
           </div>
         </div>
       )}
+      {exec?.waiting && (
+        <div className="card-waiting" data-testid={`waiting-${step.id}`} title={exec.waiting}>
+          ⏸ waiting: {exec.waiting}
+        </div>
+      )}
       {counts.nextRetryAt && (
         <div className="card-retry" data-testid={`retry-${step.id}`}>
           ⟳ {retryText(counts.nextRetryAt, now)}

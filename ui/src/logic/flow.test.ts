@@ -71,9 +71,21 @@ describe("flow reducer", () => {
     expect(s.status).toBe("completed");
   });
 
+  it("shows why dispatch waits until work starts", () => {
+    let s = started();
+    s = applyFlowEvents(s, [
+      ev("step_started", { step_id: "a", work_items: { t: {} } }),
+      ev("dispatch_deferred", { step_id: "a", reason: "health check failed: 503" }),
+    ]);
+    expect(s.executions.a.waiting).toBe("health check failed: 503");
+    s = applyFlowEvents(s, [ev("work_started", { step_id: "a", token: "t" })]);
+    expect(s.executions.a.waiting).toBe("");
+    expect(applyFlowEvents(s, [ev("dispatch_deferred", { step_id: "zz" })])).toBe(s);
+  });
+
   it("leaves state unchanged for unknown events and unknown work items", () => {
     const s = started();
-    expect(applyFlowEvents(s, [ev("dispatch_deferred", { step_id: "a" })])).toBe(s);
+    expect(applyFlowEvents(s, [ev("comp_unknown", { step_id: "a" })])).toBe(s);
     expect(applyFlowEvents(s, [ev("work_succeeded", { step_id: "a", token: "nope" })])).toBe(s);
   });
 

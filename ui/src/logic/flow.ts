@@ -84,6 +84,7 @@ export function applyFlowEvent(state: FlowState, event: FlowEvent): FlowState {
     case "step_completed":
       return withExec({
         ...prev(),
+        waiting: "",
         status: "completed",
         completed_at: ts,
         duration: d.duration as number,
@@ -93,6 +94,7 @@ export function applyFlowEvent(state: FlowState, event: FlowEvent): FlowState {
     case "step_skipped":
       return withExec({
         ...prev(),
+        waiting: "",
         status: event.type === "step_failed" ? "failed" : "skipped",
         error: str(d, event.type === "step_failed" ? "error" : "reason"),
         unsatisfied: (d.unsatisfied as string[]) ?? [],
@@ -103,6 +105,11 @@ export function applyFlowEvent(state: FlowState, event: FlowEvent): FlowState {
       const key = str(d, "key");
       const values = [...(state.attributes[key] ?? []), { value: d.value, step: stepId, set_at: ts }];
       return { ...state, last_updated: ts, attributes: { ...state.attributes, [key]: values } };
+    }
+    case "dispatch_deferred": {
+      const ex = state.executions[stepId];
+      if (!ex) return state;
+      return { ...state, executions: { ...state.executions, [stepId]: { ...ex, waiting: str(d, "reason") || "step unhealthy" } } };
     }
     default:
       return applyWorkEvent(state, event);
@@ -151,6 +158,7 @@ function applyWorkEvent(state: FlowState, event: FlowEvent): FlowState {
       ...state.executions,
       [stepId]: {
         ...ex,
+        ...(event.type === "work_started" ? { waiting: "" } : {}),
         work_items: { ...ex.work_items, [token]: { ...w, ...update(event.data, event.timestamp, w) } },
       },
     },

@@ -37,6 +37,7 @@ function StepDetails({ id, exec, now }: { id: string; exec: ExecutionState | und
         {exec?.duration ? ` · ${formatDuration(exec.duration)}` : ""}
       </div>
       {exec?.error && <div className="error">{exec.error}</div>}
+      {exec?.waiting && <div className="warn">waiting: {exec.waiting}</div>}
       {exec?.unsatisfied?.length ? <div className="warn small">unsatisfied: {exec.unsatisfied.join(", ")}</div> : null}
       {exec?.inputs != null && (
         <>
