@@ -179,9 +179,13 @@ def run(n_steps: int, n_items: int) -> dict[str, Any]:
 
                 last = f"s{n_steps - 1:03d}"
                 page.get_by_test_id("step-search").fill(last)  # zooms to the match
-                page.get_by_test_id(f"step-node-{last}").wait_for()
+                card = page.get_by_test_id(f"step-node-{last}")
+                card.wait_for()
+                page.wait_for_timeout(1000)  # let the zoom animation settle
+                box = card.bounding_box()
+                assert box is not None
                 t0 = time.perf_counter()
-                page.get_by_test_id(f"step-node-{last}").click()
+                page.mouse.click(box["x"] + 20, box["y"] + 20)
                 page.get_by_test_id("plan-summary").wait_for()
                 out["plan_preview_ms"] = ms(t0)
                 out["plan_summary"] = page.get_by_test_id("plan-summary").inner_text()
