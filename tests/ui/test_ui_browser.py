@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from support import EngineProcess, StepServer
+from support import EngineProcess, StepServer, eventually
 
 CHROMIUM = os.environ.get("ARGYLL_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -323,6 +323,32 @@ def test_the_flow_list_filters_and_updates_live(engine: str, page: Page) -> None
     page.get_by_test_id(f"flow-row-list-{tag}-c").click()
     page.wait_for_url(f"**/ui/flow/list-{tag}-c")
     expect(page.get_by_test_id("flow-title")).to_have_text(f"list-{tag}-c")
+
+
+def test_the_flow_list_loads_more_by_cursor(engine: str, page: Page) -> None:
+    tag = uuid.uuid4().hex[:6]
+    with httpx.Client(base_url=engine) as http:
+        for i in range(53):  # one page is 50
+            body = {
+                "id": f"bulk-{tag}-{i:02d}",
+                "goals": ["fetch-order"],
+                "init": {"order_id": ["x"]},
+            }
+            assert http.post("/engine/flow", json=body).status_code == 201
+
+        def all_done() -> bool:
+            query = {"id_prefix": f"bulk-{tag}", "statuses": ["active"]}
+            return http.post("/engine/flow/query", json=query).json()["count"] == 0
+
+        eventually(all_done, timeout=30, message="bulk flows finished")
+    page.goto(f"{engine}/ui/")
+    page.get_by_test_id("flow-search").fill(f"bulk-{tag}")
+    rows = page.get_by_test_id("flow-list").locator("a.flow-row")
+    expect(rows).to_have_count(50)
+    page.get_by_test_id("flow-load-more").click()
+    expect(rows).to_have_count(53)
+    expect(page.get_by_test_id("flow-load-more")).to_have_count(0)
+    expect(page.get_by_test_id("flow-count")).to_have_text("53 of 53")
 
 
 def test_the_step_editor_registers_and_updates_steps(engine: str, page: Page) -> None:

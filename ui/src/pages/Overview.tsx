@@ -12,6 +12,17 @@ import { isTyping } from "../router";
 import type { CatalogState, ClusterState, Plan, Step } from "../types";
 import { liveSocket } from "../ws";
 
+function sameCard(a: StepNodeData, b: StepNodeData): boolean {
+  return (
+    a.step === b.step &&
+    a.goal === b.goal &&
+    a.dimmed === b.dimmed &&
+    a.health.status === b.health.status &&
+    a.health.error === b.health.error &&
+    (a.missing ?? []).join() === (b.missing ?? []).join()
+  );
+}
+
 /** The catalog as a live graph; goals preview the plan and open the start form. */
 export function Overview({ theme }: { theme: "light" | "dark" }) {
   const [view, setView] = useState<EngineView>(emptyView);
@@ -85,26 +96,32 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
   const positions = useMemo(() => layoutSteps(steps, edges), [steps, edges]);
   const found = useMemo(() => matchSteps(steps, search), [steps, search]);
 
+  // Node objects are reused when nothing about them changed, so React Flow
+  // re-renders only the cards that did (500-step catalogs stay responsive).
+  const nodeCache = useRef(new Map<string, Node<StepNodeData>>());
   const nodes = useMemo((): Node<StepNodeData>[] => {
     const inPlan = plan ? new Set(Object.keys(plan.steps)) : null;
     const missing = plan?.excluded?.missing ?? {};
-    return Object.values(steps).map((step) => {
+    const cache = new Map<string, Node<StepNodeData>>();
+    const out = Object.values(steps).map((step) => {
       const p = positions.get(step.id)!;
-      return {
-        id: step.id,
-        type: "step",
-        position: { x: p.x, y: p.y },
-        width: p.width,
-        height: p.height,
-        data: {
-          step,
-          health: stepHealth(view.cluster, step.id),
-          goal: goals.includes(step.id),
-          dimmed: (inPlan !== null && !inPlan.has(step.id) && !(step.id in missing)) || (found !== null && !found.has(step.id)),
-          missing: missing[step.id],
-        },
+      const data: StepNodeData = {
+        step,
+        health: stepHealth(view.cluster, step.id),
+        goal: goals.includes(step.id),
+        dimmed: (inPlan !== null && !inPlan.has(step.id) && !(step.id in missing)) || (found !== null && !found.has(step.id)),
+        missing: missing[step.id],
       };
+      const prev = nodeCache.current.get(step.id);
+      const node =
+        prev && prev.position.x === p.x && prev.position.y === p.y && prev.height === p.height && sameCard(prev.data, data)
+          ? prev
+          : { id: step.id, type: "step" as const, position: { x: p.x, y: p.y }, width: p.width, height: p.height, data };
+      cache.set(step.id, node);
+      return node;
     });
+    nodeCache.current = cache;
+    return out;
   }, [steps, positions, view.cluster, goals, plan, found]);
 
   const flowEdges = useMemo((): Edge[] => {
