@@ -74,10 +74,26 @@ class Config:
         )
     )
     node_id: str = "argyll-1"
+    #: ``postgresql://...`` runs on the shared PostgreSQL store; "" on SQLite in ``data_dir``.
+    store_url: str = ""
     env_label: str = ""
     health_interval_ms: int = 30_000
+    #: Cluster: how long a node may be silent before others take its flows.
+    cluster_lease_ms: int = 10_000
+    #: Cluster: where other nodes reach this one ("" = http://<host>:<port>).
+    advertise_url: str = ""
     limits: Limits = field(default_factory=Limits)
     guards: GuardConfig = field(default_factory=GuardConfig)
+
+    @property
+    def node_address(self) -> str:
+        """Where other cluster nodes reach this engine."""
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_env(
@@ -87,6 +103,8 @@ class Config:
         host: str | None = None,
         port: int | None = None,
         data_dir: Path | None = None,
+        store_url: str | None = None,
+        node_id: str | None = None,
     ) -> Config:
         """Read and validate the configuration; CLI values win over the environment.
 
@@ -115,6 +133,14 @@ class Config:
                 f'invalid RETRY_BACKOFF_TYPE: "{backoff_type}" (use {", ".join(_BACKOFF_TYPES)})'
             )
         webhook = env.get("WEBHOOK_BASE_URL", "") or f"http://localhost:{the_port}"
+        the_store = (env.get("STORE_URL", "") if store_url is None else store_url).strip()
+        if the_store:
+            from argyll.engine.store.postgres_url import parse_postgres_url
+
+            parse_postgres_url(the_store)  # a bad URL stops start-up here (one line)
+        the_node = (
+            node_id or env.get("NODE_ID", "") or env.get("RAFT_NODE_ID", "") or "argyll-1"
+        ).strip()
         return cls(
             host=the_host,
             port=the_port,
@@ -130,8 +156,11 @@ class Config:
                 max_backoff=max_backoff,
                 backoff_type=backoff_type,
             ),
-            node_id=env.get("RAFT_NODE_ID", "") or "argyll-1",
+            node_id=the_node,
+            store_url=the_store,
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
+            cluster_lease_ms=int_setting(env, "CLUSTER_LEASE", 10_000, 3_600_000),
+            advertise_url=env.get("ADVERTISE_URL", "").strip(),
             guards=GuardConfig.from_env(env),
         )

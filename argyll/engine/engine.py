@@ -1,9 +1,11 @@
-"""The engine facade: wires store, catalog, planner, runner and effects together.
+"""The composition root and facade: wires the parts and offers the engine's use cases.
 
 It owns no business rules: validation lives in argyll.model, planning in
-engine/plan, flow decisions in engine/flow. Here we load state at start-up
-(REC-2), serialize catalog writes (CAT-8), and translate requests into
-decisions and decisions into commits.
+engine/plan, flow decisions in engine/flow, invocation in engine/execute.
+Here we build the parts, load state at start-up (REC-2), serialize catalog
+writes (CAT-8) and translate requests into decisions. It knows nothing of
+HTTP: ``server/`` owns the application, every route and the WebSocket hub,
+and talks only to this facade.
 """
 
 from __future__ import annotations
@@ -11,38 +13,39 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
-from typing import Any
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import msgspec
-from starlette.routing import BaseRoute
 
-from argyll.engine.bus import EventBus
+from argyll.engine.bus import EventBus, Subscriber
 from argyll.engine.catalog import Catalog
+from argyll.engine.cluster import ClusterStore, Membership, Tail
 from argyll.engine.config import Config
-from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
+from argyll.engine.eventlog import rest_events
 from argyll.engine.execute.bounds import ResultBounds
+from argyll.engine.execute.executor import Executor
+from argyll.engine.execute.forward import FORWARDED_HEADER, Forwarder
 from argyll.engine.execute.memo import MemoCache
-from argyll.engine.execute.runner import FlowRunner
+from argyll.engine.execute.runner import WRITE_ATTEMPTS, FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
-from argyll.engine.flow import decide
-from argyll.engine.flow.tx import InvokeWork, Tx
-from argyll.engine.flow.work import TooManyWorkItems
+from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
+    check_init_types,
     check_start_request,
     index_query,
     query_response,
-    same_start,
     summaries,
 )
 from argyll.engine.plan import build_plan
 from argyll.engine.plan.cache import PlanCache
+from argyll.engine.repository import Projection, Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler, SystemClock
-from argyll.engine.store.base import AppendBatch, EventStore, FlowIndexQuery
+from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery
 from argyll.errors import (
     BadRequestError,
     ConcurrencyError,
-    ConflictError,
     InternalError,
     NotFoundError,
     ScriptCompileError,
@@ -53,15 +56,21 @@ from argyll.model.flow import FlowState
 from argyll.model.ids import sanitize_id
 from argyll.model.plan import ExecutionPlan
 from argyll.model.requests import FlowQuery, FlowStartRequest
-from argyll.model.step import Step, step_arg_names
+from argyll.model.step import Step
 
-__all__ = ["Engine"]
+__all__ = ["FORWARDED_HEADER", "Engine", "Snapshot"]
 
 log = logging.getLogger("argyll.engine")
 
+_CATALOG: AggregateId = ("catalog",)
+_CLUSTER: AggregateId = ("cluster",)
+
+#: A subscriber's starting point: the aggregate's state and its next sequence.
+Snapshot = tuple[Any, int]
+
 
 class Engine:
-    """One engine process: state, writers and effects.
+    """One engine process: its parts, wired, and the use cases they serve.
 
     Args:
         config: Validated configuration.
@@ -77,19 +86,19 @@ class Engine:
         from argyll.engine.health_monitor import HealthMonitor
         from argyll.engine.scripts import ScriptLimits, Scripts
         from argyll.engine.server.webhook_auth import WebhookSigner
-        from argyll.engine.server.websocket import WebSocketHub
         from argyll.engine.store import open_store
 
         self.config = config
-        self.store: EventStore = store if store is not None else open_store(config.data_dir)
+        self.store: EventStore = store if store is not None else open_store(config)
+        self.clock: Clock = clock or SystemClock()
+        self.bus = EventBus()
+        self.repository = Repository(self.store, self.bus, config.timebox_cache_size)
         self.scripts = Scripts(
             dataclasses.replace(
                 ScriptLimits.from_env(), max_result_bytes=config.guards.result_bytes
             )
         )
-        self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)
-        self.bus = EventBus()
         self.memo = MemoCache(config.memo_cache_size)
         self.http = HTTPInvoker(
             default_timeout_ms=config.step_timeout_ms,
@@ -100,13 +109,57 @@ class Engine:
         self.webhooks = WebhookSigner()
         self.catalog = Catalog(config.retry)
         self.plans = PlanCache()
-        self.runner = FlowRunner(self)
-        self.subflows = Subflows(self)
-        self.websocket_clients = 0
-        self.health = HealthMonitor(self)
-        self.websockets = WebSocketHub(self)
+        self.health = HealthMonitor(
+            self.repository,
+            self.catalog,
+            self.http,
+            self.scripts,
+            self.compile_check,
+            self.clock,
+            node_id=config.node_id,
+            interval=config.health_interval_ms / 1000,
+        )
+        self.runner = FlowRunner(
+            self.repository,
+            self.scheduler,
+            self.clock,
+            RunnerSettings(
+                retry=config.retry,
+                webhook_base_url=config.webhook_base_url,
+                max_work_items=config.limits.work_items,
+                webhook_url=self.webhooks.url,
+                token_key=secrets.token_bytes(32),
+            ),
+            scripts=self.scripts,
+            memo=self.memo,
+            unhealthy=self.health.unhealthy,
+            on_deferred=self.health.deferred,
+        )
+        self.runner.effects = Executor(
+            self.scripts, self.http, Subflows(self.runner), bounds=self.bounds
+        )
         self._catalog_lock = asyncio.Lock()
-        self._routes: list[BaseRoute] = []
+        self.tail: Tail | None = None
+        self.membership: Membership | None = None
+        self.forwarder: Forwarder | None = None
+        if getattr(self.store, "shared", False):  # a cluster node (cluster.py)
+            shared = cast(ClusterStore, self.store)
+            projections: dict[AggregateId, Projection] = {
+                _CATALOG: self.catalog,
+                _CLUSTER: self.health.cluster,
+            }
+            self.tail = Tail(shared, self.repository, self.bus, projections)
+            self.repository.on_commit = self.tail.poke
+            self.membership = Membership(
+                shared, config.node_address, config.cluster_lease_ms / 1000, self._take_over
+            )
+            self.forwarder = Forwarder(config.node_id)
+
+    @property
+    def role(self) -> str:
+        """This node's role (API-1 ``X-Argyll-Raft-State``): a single node leads; in a
+        cluster, the longest-running live node leads and the others follow."""
+        return "leader" if self.membership is None else self.membership.role
 
     # lifecycle -----------------------------------------------------------
 
@@ -114,10 +167,14 @@ class Engine:
         """Open the store, replay the catalog and recover active flows (REC-2)."""
         await self.store.open()
         await self.webhooks.load(self.store)  # ASYNC-1: before recovery re-invokes items
-        for event in await self.store.read(("catalog",)):
-            self.catalog.apply(decode_payload(event), event.timestamp)
+        if self.tail is not None:
+            await self.tail.mark()  # what others commit from here on is tailed
+        await self.repository.replay(_CATALOG, self.catalog)
         await self.health.load()  # REC-2: health gates dispatch during recovery
-        active = await self.store.active_flow_ids()
+        if self.membership is not None:
+            active = await self.membership.join()  # own flows and orphans only
+        else:
+            active = await self.store.active_flow_ids()
         for flow_id in active:
             try:
                 await self.runner.recover(flow_id)
@@ -129,28 +186,52 @@ class Engine:
             len(active),
         )
         self.health.start()  # REC-2: the checker starts after recovery
+        if self.tail is not None and self.membership is not None:
+            self.tail.start()
+            self.membership.start()
+
+    async def _take_over(self, flow_id: str) -> None:
+        """A dead node's flow is now this node's: drive it from its events (REC-3)."""
+        self.repository.forget_flow(flow_id)
+        await self.runner.recover(flow_id)
 
     async def stop(self) -> None:
         """Stop timers and background work, then close the store (idempotent)."""
+        if self.membership is not None:
+            await self.membership.stop()  # survivors take this node's flows at once
         await self.health.stop()
         await self.scheduler.close()
         await self.runner.close()
+        if self.tail is not None:
+            await self.tail.stop()
+        if self.forwarder is not None:
+            await self.forwarder.close()
         await self.http.close()
         self.scripts.close()
         await self.store.close()
 
-    def extra_routes(self) -> list[BaseRoute]:
-        """Routes contributed by optional features (webhooks, WebSocket)."""
-        from argyll.engine.server.routes_health import health_routes
-        from argyll.engine.server.routes_webhook import webhook_routes
-        from argyll.engine.server.websocket import websocket_routes
+    # subscriptions ---------------------------------------------------------
 
-        return [
-            *webhook_routes(self),
-            *health_routes(self),
-            *websocket_routes(self.websockets),
-            *self._routes,
-        ]
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive every committed batch of events, in commit order; returns the remover."""
+        return self.bus.subscribe(subscriber)
+
+    async def snapshot(self, aggregate: AggregateId) -> Snapshot | None:
+        """A subscriber's starting point for ``aggregate`` (WS-4).
+
+        Catalog and cluster are read without awaiting, so no commit can fall
+        between the state and its sequence. A flow is folded from committed
+        events only; ``None`` when it does not exist. Other aggregates have
+        no state: ``(None, 0)``.
+        """
+        if aggregate == _CATALOG:
+            return self.catalog_state(), self.catalog.next_sequence
+        if aggregate == _CLUSTER:
+            return self.health.cluster_state(), self.health.cluster.next_sequence
+        if len(aggregate) == 2 and aggregate[0] == "flow":
+            entry = await self.repository.committed_flow(aggregate[1])
+            return None if entry is None else (entry.state, entry.next_sequence)
+        return None, 0
 
     # scripts and health ----------------------------------------------------
 
@@ -164,10 +245,6 @@ class Engine:
             return exc.message
         return None
 
-    def dispatchable(self, step_id: str) -> bool:
-        """HEALTH-6: may work for ``step_id`` be dispatched on this node."""
-        return self.health.dispatchable(step_id)
-
     def step_health(self, step: Step) -> dict[str, str]:
         """A catalog step's health merged over nodes and resolved (API-16, HEALTH-5)."""
         health = self.health.resolved(step.id)
@@ -178,23 +255,30 @@ class Engine:
 
     # catalog -------------------------------------------------------------
 
-    async def _append_catalog(self, payload: ev.Payload) -> None:
-        now = self.clock.now()
-        batch = AppendBatch(
-            ("catalog",), self.catalog.next_sequence, [encode_payload(payload, now)]
-        )
-        stored = await self.store.append(batch)
-        self.catalog.apply(payload, now)
-        self.bus.publish(stored)
+    async def _catalog_write(self, decide: Callable[[], ev.Payload | None]) -> None:
+        """Decide against the catalog and commit (CAT-8); another node's commit in
+        between means catching up and deciding again."""
+        async with self._catalog_lock:
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                payload = decide()
+                if payload is None:
+                    return
+                try:
+                    await self.repository.commit_to(
+                        _CATALOG, self.catalog, [payload], self.clock.now()
+                    )
+                except ConcurrencyError:
+                    if attempt == WRITE_ATTEMPTS:
+                        raise
+                    await self.repository.catch_up(_CATALOG, self.catalog)
+                    continue
+                await self._reset_health(payload)
+                return
 
     async def register_step(self, step: Step) -> Step:
         """API-12 / CAT-2: returns the submitted step with its sanitized ID."""
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
-        async with self._catalog_lock:
-            payload = self.catalog.decide_register(step, self.compile_check)
-            if payload is not None:
-                await self._append_catalog(payload)
-                await self._reset_health(payload)
+        await self._catalog_write(lambda: self.catalog.decide_register(step, self.compile_check))
         return step
 
     async def update_step(self, path_id: str, step: Step) -> Step:
@@ -202,11 +286,7 @@ class Engine:
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
         if sanitize_id(path_id) != step.id:
             raise BadRequestError("Step ID in URL does not match step ID in body")
-        async with self._catalog_lock:
-            payload = self.catalog.decide_update(step, self.compile_check)
-            if payload is not None:
-                await self._append_catalog(payload)
-                await self._reset_health(payload)
+        await self._catalog_write(lambda: self.catalog.decide_update(step, self.compile_check))
         return step
 
     async def _reset_health(self, payload: ev.Payload) -> None:
@@ -219,8 +299,7 @@ class Engine:
 
     async def unregister_step(self, step_id: str) -> None:
         """API-14 / CAT-4."""
-        async with self._catalog_lock:
-            await self._append_catalog(self.catalog.decide_unregister(step_id))
+        await self._catalog_write(lambda: self.catalog.decide_unregister(step_id))
 
     def list_steps(self) -> list[Step]:
         """API-10: stored steps sorted by ID."""
@@ -239,7 +318,7 @@ class Engine:
 
     async def catalog_events(self) -> dict[str, Any]:
         """API-4."""
-        return rest_events(await self.store.read(("catalog",)))
+        return rest_events(await self.repository.read(_CATALOG))
 
     def engine_state(self) -> dict[str, Any]:
         """API-2: catalog plus per-node health with every step filled in."""
@@ -249,16 +328,44 @@ class Engine:
         state["health"] = cluster.nodes_wire(self.catalog.steps)
         return state
 
-    def service_health(self) -> dict[str, Any]:
-        """API-1."""
-        return {
-            "service": "argyll-engine",
-            "status": "healthy",
-            "details": {
-                "websocket": {"clients": self.websocket_clients},
-                "backend": self.store.status(),
-            },
-        }
+    def store_status(self) -> dict[str, object]:
+        """Informational store status (API-1 ``details.backend``)."""
+        return self.store.status()
+
+    def cluster_state(self, filled: bool = False) -> dict[str, Any]:
+        """API-5 (``filled=False``) or API-15 (every catalog step per node).
+
+        A cluster node adds ``members``: every node the store knows, with its
+        address, start and last heartbeat times and whether it is alive.
+        """
+        state = self.health.cluster_state(filled)
+        if self.membership is not None:
+            state["members"] = [
+                {
+                    "node_id": n.node_id,
+                    "address": n.address,
+                    "started": n.started,
+                    "heartbeat": n.heartbeat,
+                    "alive": n.alive,
+                }
+                for n in self.membership.nodes
+            ]
+        return state
+
+    async def cluster_events(self) -> dict[str, Any]:
+        """API-6."""
+        return await self.health.events()
+
+    def resolved_health(self, step_id: str) -> Any:
+        """API-16: a catalog step's health merged over nodes and resolved.
+
+        Raises:
+            NotFoundError: no such step.
+        """
+        resolved = self.health.resolved(step_id)
+        if resolved is None:
+            raise NotFoundError(f"Health not found for step: {step_id}")
+        return resolved
 
     # plans and flows -------------------------------------------------------
 
@@ -285,73 +392,19 @@ class Engine:
 
     async def start_flow(self, req: FlowStartRequest) -> str:
         """API-21 / FLOW-1..9: returns the sanitized flow ID once durable."""
+        flow_id, _ = await self.start_flow_request(req)
+        return flow_id
+
+    async def start_flow_request(self, req: FlowStartRequest) -> tuple[str, bool]:
+        """API-21 / FLOW-1..9: (sanitized flow ID, True if newly started) once durable."""
         flow_id = check_start_request(req, self.config.limits)
         plan = self._plan(req.goals, req.init, preview=False)
         missing = [n for n in plan.required if not req.init.get(n)]
         if missing:
             raise BadRequestError(f"required inputs not provided: [{' '.join(missing)}]")
-        await self.start_planned(flow_id, plan, req.init, labels=req.labels)
-        return flow_id
-
-    async def existing_start(self, flow_id: str) -> ev.FlowStarted | None:
-        """The ``flow_started`` payload of an existing flow, if any."""
-        state = await self.runner.state(flow_id)
-        if state is None:
-            return None
-        first = await self.store.read(("flow", flow_id))
-        payload = decode_payload(first[0])
-        assert isinstance(payload, ev.FlowStarted)
-        return payload
-
-    async def start_planned(
-        self,
-        flow_id: str,
-        plan: ExecutionPlan,
-        init: dict[str, list[Any]],
-        *,
-        labels: dict[str, str] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> bool:
-        """Start a planned flow (FLOW-3 duplicates included); True if newly started.
-
-        Raises:
-            ConflictError: a different flow with this ID exists (409).
-            InternalError: preparing the initial steps failed (FLOW-9).
-        """
-        cached = await self.runner.cached_state(flow_id)
-        if cached is None:
-            # Optimistic: a new flow's first append expects sequence 0, so an
-            # existing flow shows up as a conflict without a read per start.
-            tx = self._decide_start(flow_id, plan, init, labels, metadata)
-            try:
-                await self.runner.create(flow_id, tx)
-                return True
-            except ConcurrencyError:
-                pass
-        existing = await self.existing_start(flow_id)
-        if existing is not None and same_start(existing, plan.goals, init):
-            return False
-        raise ConflictError(f"flow exists with different plan or init: {flow_id}")
-
-    def _decide_start(
-        self,
-        flow_id: str,
-        plan: ExecutionPlan,
-        init: dict[str, list[Any]],
-        labels: dict[str, str] | None,
-        metadata: dict[str, Any] | None,
-    ) -> Tx:
-        """FLOW-6/FLOW-9: the start decision; a work-item overflow is a 500."""
-        try:
-            return decide.start(
-                self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
-            )
-        except TooManyWorkItems as exc:  # FLOW-9: a request problem, not an engine fault
-            log.warning("flow %s not started: %s", flow_id, exc)
-            raise InternalError(f"failed to start flow: {exc}") from exc
-        except Exception as exc:
-            log.exception("failed to start flow %s", flow_id)
-            raise InternalError(f"failed to start flow: {exc}") from exc
+        check_init_types(req.init, self.catalog.graph.declared_types)  # FLOW-2 (revised)
+        started = await self.runner.start(flow_id, plan, req.init, labels=req.labels)
+        return flow_id, started
 
     async def get_flow(self, flow_id: str) -> FlowState:
         """API-24."""
@@ -369,7 +422,7 @@ class Engine:
 
     async def flow_events(self, flow_id: str) -> dict[str, Any]:
         """API-26."""
-        events = await self.store.read(("flow", flow_id))
+        events = await self.repository.read(flow_aggregate(flow_id))
         if not events:
             raise NotFoundError(f"flow not found: {flow_id}")
         return rest_events(events)
@@ -386,36 +439,47 @@ class Engine:
         entries, total = await self.store.query_flows(page)
         return query_response(entries, total, query.limit)
 
-    # invocation ------------------------------------------------------------
+    # results ---------------------------------------------------------------
 
-    async def invoke(
-        self, state: FlowState, step: Step, effect: InvokeWork
-    ) -> decide.Outcome | None:
-        """Run one work item by step type (TYPE-1); ``None`` when the result comes later.
+    async def record_webhook(
+        self,
+        flow_id: str,
+        step_id: str,
+        token: str,
+        content_type: str,
+        body: bytes,
+        *,
+        path: str = "",
+        forwarded: bool = False,
+        sig: str = "",
+    ) -> None:
+        """API-40: record an async work item's result delivered by webhook.
 
-        Oversized results and error texts are bounded before they are recorded.
+        In a cluster, a result for a flow another live node drives is
+        forwarded to that node (``path`` is the request's path and query); a
+        flow whose driver is gone is taken over first.
+
+        Raises:
+            BadRequestError: unknown flow, step execution or token, or an
+                invalid body (ASYNC-4, ASYNC-5).
+            EngineError: the owner node refused the result, or (503) could
+                not be reached and is not yet known to be gone.
         """
-        outcome = await self._invoke(state, step, effect)
-        return outcome if outcome is None else self.bounds.apply(outcome)
+        if self.membership is not None and self.forwarder is not None and not forwarded:
+            forwarder = self.forwarder
 
-    async def _invoke(
-        self, state: FlowState, step: Step, effect: InvokeWork
-    ) -> decide.Outcome | None:
-        if step.type == "script" and step.script is not None:
-            names = step_arg_names(step)
-            args = {n: effect.args.get(n) for n in names}
-            try:
-                outputs = await self.scripts.run(
-                    step.script.language, step.script.script, names, args
-                )
-            except ScriptError as exc:
-                return decide.Outcome("permanent", error=exc.message)  # SCRIPT-5
-            return decide.Outcome("success", outputs)
-        if step.type in ("sync", "async"):
-            result = await self.http.invoke(step, effect.args, effect.metadata)
-            if step.type == "async" and result.kind == "success":
-                return None  # ASYNC-2: the webhook completes it
-            return decide.Outcome(result.kind, result.outputs, result.error)
-        if step.type == "flow":
-            return await self.subflows.start_child(state, step, effect)
-        return decide.Outcome("permanent", error=f"invalid step type: {step.type}")
+            async def send(address: str) -> None:
+                await forwarder.webhook(address, path, content_type, body)
+
+            if await self.membership.route(flow_id, send):
+                return
+        decision = webhook_decision(
+            step_id,
+            token,
+            content_type,
+            body,
+            authorized=lambda: self.webhooks.verify(flow_id, step_id, token, sig),
+            bound=self.bounds.apply,
+        )
+        if await self.runner.write(flow_id, decision) is None:
+            raise BadRequestError("Flow not found")

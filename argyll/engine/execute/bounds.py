@@ -13,10 +13,11 @@ while an oversized response arrives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeVar
+from typing import Final, Protocol
 
 import msgspec
 
+from argyll.engine.flow.outcome import Outcome
 from argyll.engine.guard_config import GuardConfig
 from argyll.engine.scripts.limits import format_bytes
 
@@ -24,15 +25,6 @@ __all__ = ["BodyTooLarge", "ResultBounds", "clip_error", "read_limited"]
 
 _encode = msgspec.json.Encoder().encode
 _CHUNK: Final = 64 * 1024
-
-
-class _Outcome(Protocol):
-    kind: str
-    outputs: dict[str, Any] | None
-    error: str
-
-
-OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
 
 
 class BodyTooLarge(Exception):
@@ -85,21 +77,18 @@ class ResultBounds:
         limit = format_bytes(self.result_bytes)
         return f"step result too large: {size} bytes, limit {limit}"
 
-    def apply(self, outcome: OutcomeT) -> OutcomeT:
-        """``outcome``, or a permanent failure in its place when it is oversized.
-
-        Mutates and returns the same object (outcomes are not shared).
-        """
-        if outcome.error:
-            outcome.error = clip_error(outcome.error, self.error_bytes)
+    def apply(self, outcome: Outcome) -> Outcome:
+        """``outcome``, with its error text cut, or a permanent failure when it is oversized."""
+        error = clip_error(outcome.error, self.error_bytes) if outcome.error else ""
         if outcome.outputs:
             try:
                 size = len(_encode(outcome.outputs))
             except (TypeError, RecursionError, msgspec.EncodeError) as exc:
-                outcome.kind, outcome.outputs = "permanent", None
-                outcome.error = f"step result not encodable: {type(exc).__name__}"
-                return outcome
+                return Outcome(
+                    "permanent", error=f"step result not encodable: {type(exc).__name__}"
+                )
             if size > self.result_bytes:
-                outcome.kind, outcome.outputs = "permanent", None
-                outcome.error = self.too_large(size)
+                return Outcome("permanent", error=self.too_large(size))
+        if error != outcome.error:
+            return Outcome(outcome.kind, outcome.outputs, error)
         return outcome

@@ -49,16 +49,17 @@ def _watch_slow(
 ) -> None:
     """Lower the worker's priority once its script has *computed* for ``slow_after``.
 
-    CPU time, not wall time, decides (where /proc tells it): a short script
-    that merely waited for the processor is not long.
+    CPU time decides (where /proc tells it), not wall time: after
+    ``slow_after`` of wall time, a script is long once it has computed for a
+    fifth of that; a short script that merely waited for the processor is not.
     """
     cpu_start = worker.cpu_seconds()
 
     def check() -> None:
         if cpu_start is not None:
             used = (worker.cpu_seconds() or cpu_start) - cpu_start
-            if used < slow_after / 2:
-                timers.append(loop.call_later(slow_after / 2, check))
+            if used < slow_after / 5:  # /proc counts in 10 ms ticks
+                timers.append(loop.call_later(0.01, check))
                 return
         worker.set_nice(LONG_NICE)
         if on_slow is not None:

@@ -25,6 +25,10 @@ from argyll.engine.server.path_guard import PathGuard
 from argyll.engine.server.responses import JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
+from argyll.engine.server.routes_health import health_routes
+from argyll.engine.server.routes_ui import ui_routes
+from argyll.engine.server.routes_webhook import webhook_routes
+from argyll.engine.server.websocket import WebSocketHub, websocket_routes
 from argyll.errors import EngineError, NotFoundError
 
 if TYPE_CHECKING:
@@ -49,6 +53,8 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
             ``False``.
     """
 
+    hub = WebSocketHub(engine)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_engine:
@@ -56,6 +62,7 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         try:
             yield
         finally:
+            hub.close()
             if manage_engine:
                 await engine.stop()
 
@@ -79,12 +86,23 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         )
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse(engine.service_health(), headers={"X-Argyll-Raft-State": "leader"})
+        body = {
+            "service": "argyll-engine",
+            "status": "healthy",
+            "details": {
+                "websocket": {"clients": hub.clients},
+                "backend": engine.store_status(),
+            },
+        }
+        return JSONResponse(body, headers={"X-Argyll-Raft-State": engine.role})
 
     routes: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
     routes += catalog_routes(engine)
     routes += flow_routes(engine)
-    routes += engine.extra_routes()
+    routes += webhook_routes(engine)
+    routes += health_routes(engine)
+    routes += websocket_routes(hub)
+    routes += ui_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

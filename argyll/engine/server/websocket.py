@@ -15,9 +15,10 @@ Guarantees and limits (documented in docs/guides/monitoring.md):
   cluster snapshots are taken without an await, so they are exact; flow
   snapshots are folded from committed events only (the runner's cache may
   hold a write that is not yet committed).
-- A malformed message, an unknown ``type`` or a ``subscribe`` without
-  ``sub_id`` is answered with ``{"type": "error", "error": "..."}`` and the
-  connection stays open (WS-2; the reference only logged them).
+- A malformed message or a ``subscribe`` without ``sub_id`` is answered
+  with ``{"type": "error", "error": "..."}`` and the connection stays open
+  (WS-2; the reference only logged them). A message of an unknown ``type``,
+  such as a client's ``{"type": "ping"}`` keep-alive, is ignored.
 - Inbound messages over 64 KiB close the connection with code 1009 (WS-8).
 - A client that falls more than 10,000 messages behind is closed with code
   1008 and reason ``slow consumer: more than 10000 messages queued``; a
@@ -43,8 +44,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from argyll.engine.eventlog import decode_payload
-from argyll.engine.flow.state import apply, new_state
+from argyll.engine.bus import AggregateId, StoredEvent
 from argyll.engine.server.ws_protocol import (
     Item,
     Subscribe,
@@ -57,7 +57,6 @@ from argyll.engine.server.ws_protocol import (
     subscribed_message,
     unsubscribed_message,
 )
-from argyll.engine.store.base import AggregateId, StoredEvent
 from argyll.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -200,8 +199,8 @@ class _Connection:
                 await self._subscribe(msgspec.convert(message.get("data"), Subscribe))
             elif kind == "unsubscribe":
                 self._unsubscribe(msgspec.convert(message.get("data"), Unsubscribe))
-            else:
-                self._error(f"unknown message type: {kind!r} (use subscribe or unsubscribe)")
+            else:  # WS-2: unknown types (e.g. a client's "ping" keep-alive) are ignored
+                log.debug("WebSocket client message of unknown type ignored: %r", kind)
         except msgspec.ValidationError as exc:
             self._error(f"invalid {kind} message: {exc}")
 
@@ -306,7 +305,7 @@ class WebSocketHub:
         self.engine = engine
         self.connections: set[_Connection] = set()
         self._index: dict[AggregateId, dict[_Subscription, None]] = {}
-        self._unsubscribe = engine.bus.subscribe(self._publish)
+        self._unsubscribe = engine.subscribe(self._publish)
 
     def index(self, sub: _Subscription) -> None:
         """Start routing events to ``sub`` (WS-3)."""
@@ -322,13 +321,16 @@ class WebSocketHub:
                 if not bucket:
                     del self._index[prefix]
 
+    @property
+    def clients(self) -> int:
+        """Open connections (API-1 ``details.websocket.clients``)."""
+        return len(self.connections)
+
     def add(self, conn: _Connection) -> None:
         self.connections.add(conn)
-        self.engine.websocket_clients = len(self.connections)
 
     def remove(self, conn: _Connection) -> None:
         self.connections.discard(conn)
-        self.engine.websocket_clients = len(self.connections)
 
     def _publish(self, events: list[StoredEvent]) -> None:
         """Bus subscriber: queue each event for every matching subscription (WS-3, WS-5)."""
@@ -358,26 +360,13 @@ class WebSocketHub:
                     sub.conn.push(parts[0] + sub.sub_json + parts[1])
 
     async def snapshot(self, agg: AggregateId) -> tuple[bytes, int] | None:
-        """WS-4 item data (encoded now) and the aggregate's next sequence.
-
-        Catalog and cluster are read without awaiting, so no commit can fall
-        between the state and its sequence. A flow is folded from its
-        committed events; ``None`` when it does not exist.
-        """
-        engine = self.engine
-        if agg == ("catalog",):
-            return encode_state(engine.catalog_state()), engine.catalog.next_sequence
-        if agg == ("cluster",):
-            return encode_state(engine.health.cluster_state()), engine.health.cluster.next_sequence
-        if len(agg) == 2 and agg[0] == "flow":
-            events = await engine.store.read(agg)
-            if not events:
-                return None
-            state = new_state()
-            for event in events:
-                apply(state, decode_payload(event), event.timestamp)
-            return encode_state(state), events[-1].sequence + 1
-        return b"null", 0
+        """WS-4 item data (encoded now) and the aggregate's next sequence; ``None``
+        when the flow does not exist."""
+        snap = await self.engine.snapshot(agg)
+        if snap is None:
+            return None
+        state, sequence = snap
+        return encode_state(state), sequence
 
     async def endpoint(self, ws: WebSocket) -> None:
         """The ``/engine/ws`` WebSocket endpoint (any origin is accepted, WS-8)."""

@@ -1,10 +1,16 @@
 """Fair script scheduling: trivial scripts keep their latency beside runaways (SCRIPT-6).
 
 The issue's runaway (a comparator sort that runs into the time limit) is
-started eight times at once; a one-line Lua script must still answer fast
-(p99 under 100 ms), and at most ``general`` long scripts may compute at a
-time (the others wait or are paused). The admission policy itself is tested
-without processes on :class:`FairGate`.
+started eight times at once; a one-line Lua script must still answer fast:
+p95 under 100 ms (first-in-first-out scheduling made it wait 4-10 s), or,
+when the shared machine is so loaded that the same calls already exceed that
+without any runaway, under three times their p95 measured just before (a
+floor from the same run, as PERF.md asks). Measured on its own (see
+docs/reference/reliability.md) p99 is 14-30 ms; with nine agents sharing two
+cores, single outliers of 100-300 ms come from the machine, so CI asserts
+the p95. At most ``general`` long scripts
+compute at a time (the others wait or are paused). The admission policy
+itself is tested without processes on :class:`FairGate`.
 """
 
 from __future__ import annotations
@@ -25,21 +31,37 @@ RUNAWAY = (
 def test_trivial_script_keeps_its_latency_beside_eight_runaways() -> None:
     scripts = Scripts(ScriptLimits(workers=2, reserve=2))
 
-    async def scenario() -> tuple[list[float], int, list[BaseException | None]]:
-        await asyncio.gather(*(scripts.run("lua", "return 1", [], {}) for _ in range(4)))
-        runaways = [asyncio.create_task(scripts.run("lua", RUNAWAY, [], {})) for _ in range(8)]
-        await asyncio.sleep(0.3)  # the runaways are recognised as long within 50 ms of CPU
-        gate = scripts._gate
-        assert gate is not None
+    async def trivial_calls(seconds: float) -> list[float]:
         latencies: list[float] = []
-        most_computing = 0
-        until = time.monotonic() + 1.5
+        until = time.monotonic() + seconds
         while time.monotonic() < until:
             started = time.monotonic()
             assert await scripts.run("lua", "return {x = x + 1}", ["x"], {"x": 1}) == {"x": 2}
             latencies.append(time.monotonic() - started)
-            most_computing = max(most_computing, gate.running["long"] - len(gate.paused))
             await asyncio.sleep(0.01)
+        return sorted(latencies)
+
+    async def scenario() -> tuple[list[float], list[float], int, list[BaseException | None]]:
+        await asyncio.gather(*(scripts.run("lua", "return 1", [], {}) for _ in range(4)))
+        warm = time.monotonic() + 30
+        while len(scripts.worker_pids) < 6 and time.monotonic() < warm:  # 2 + 2 x reserve
+            await asyncio.sleep(0.05)
+        alone = await trivial_calls(1.0)
+        runaways = [asyncio.create_task(scripts.run("lua", RUNAWAY, [], {})) for _ in range(8)]
+        await asyncio.sleep(0.3)  # the runaways are recognised as long within 50 ms of CPU
+        gate = scripts._gate
+        assert gate is not None
+        most_computing = 0
+
+        async def watch() -> None:
+            nonlocal most_computing
+            while True:
+                most_computing = max(most_computing, gate.running["long"] - len(gate.paused))
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
+        latencies = await trivial_calls(1.5)
+        watcher.cancel()
         errors: list[BaseException | None] = []
         for task in runaways:
             task.cancel()
@@ -49,16 +71,18 @@ def test_trivial_script_keeps_its_latency_beside_eight_runaways() -> None:
                 errors.append(None)
             except (ScriptLimitExceeded, asyncio.CancelledError) as exc:
                 errors.append(exc)
-        return latencies, most_computing, errors
+        return alone, latencies, most_computing, errors
 
     try:
-        latencies, most_computing, errors = asyncio.run(scenario())
+        alone, latencies, most_computing, errors = asyncio.run(scenario())
     finally:
         scripts.close()
-    latencies.sort()
-    p99 = latencies[int(len(latencies) * 0.99)]
+    p95 = latencies[int(len(latencies) * 0.95)]
+    floor = alone[int(len(alone) * 0.95)]
     assert len(latencies) >= 20
-    assert p99 < 0.1, f"p99 {p99 * 1000:.0f} ms over {len(latencies)} calls"
+    assert p95 < max(0.1, 3 * floor), (
+        f"p95 {p95 * 1000:.0f} ms over {len(latencies)} calls; alone {floor * 1000:.0f} ms"
+    )
     assert most_computing <= 2
     assert None not in errors  # no runaway completed normally
 
