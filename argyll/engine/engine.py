@@ -83,9 +83,9 @@ class Engine:
         self, config: Config, store: EventStore | None = None, clock: Clock | None = None
     ) -> None:
         from argyll.engine.execute.http import HTTPInvoker
+        from argyll.engine.execute.webhook_auth import WebhookSigner
         from argyll.engine.health_monitor import HealthMonitor
         from argyll.engine.scripts import ScriptLimits, Scripts
-        from argyll.engine.server.webhook_auth import WebhookSigner
         from argyll.engine.store import open_store
 
         self.config = config
@@ -160,6 +160,10 @@ class Engine:
         """This node's role (API-1 ``X-Argyll-Raft-State``): a single node leads; in a
         cluster, the longest-running live node leads and the others follow."""
         return "leader" if self.membership is None else self.membership.role
+
+    def work_in_flight(self) -> int:
+        """Invocations and compensations running now (back-pressure, MAX_WORK_IN_FLIGHT)."""
+        return self.runner.in_flight
 
     # lifecycle -----------------------------------------------------------
 

@@ -288,6 +288,11 @@ class FlowRunner:
 
     # effects -------------------------------------------------------------
 
+    @property
+    def in_flight(self) -> int:
+        """Background work running now: invocations, compensations, propagations."""
+        return len(self._tasks)
+
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run a background task owned by the runner (awaited at shutdown)."""
         task = asyncio.ensure_future(coro)

@@ -20,8 +20,6 @@ bounds both latency and the number of processes:
 - Short scripts may use ``general + reserve`` admissions whatever the long
   ones hold; in all at most ``2 x (general + reserve)`` runs (processes)
   exist. Waiting short runs are admitted before waiting long ones.
-- The pool lowers a long script's CPU priority (``nice``), so the short
-  scripts beside it get the processor as soon as they start.
 
 So however many runaway scripts are started, copies or distinct, at most
 ``general`` of them compute; the others wait or sit paused, while trivial

@@ -5,10 +5,10 @@ request up to ``size``, and the pool keeps ``spare`` started workers idle so a
 short script rarely waits for a process to start. A request that outlives
 ``2 x timeout + 0.25 s`` gets its worker SIGKILLed; a worker that dies
 (rlimit, crash) is reaped; either way a replacement is started in the
-background so the pool stays warm. A script that runs longer than
-``slow_after`` (or is known to be long) runs at a lower CPU priority, so the
-short scripts beside it keep the processor; which calls may start at all is
-decided in front of the pool (:mod:`.fair`). :meth:`WorkerPool.close` kills
+background so the pool stays warm. A script that has computed for
+``slow_after`` is reported (``on_slow``), and the admission policy in front of
+the pool (:mod:`.fair`) may pause it; which calls may start at all is also
+decided there. :meth:`WorkerPool.close` kills
 every worker, idle or busy, and is idempotent; a ``weakref.finalize`` does the
 same if the pool is garbage-collected or the interpreter exits without it.
 
@@ -32,10 +32,7 @@ from argyll.errors import ScriptCompileError, ScriptLimitExceeded, ScriptRuntime
 from .limits import Budget, LimitKind
 from .pool_worker import Worker, WorkerGone, kill_all
 
-__all__ = ["LONG_NICE", "WorkerPool"]
-
-#: Niceness of a worker while it runs a long script.
-LONG_NICE = 10
+__all__ = ["WorkerPool"]
 #: Longest a new worker may take to start (import, load lupa) before it is given up.
 _START_TIMEOUT = 30.0
 
@@ -47,7 +44,7 @@ def _watch_slow(
     slow_after: float,
     on_slow: Callable[[Worker], None] | None,
 ) -> None:
-    """Lower the worker's priority once its script has *computed* for ``slow_after``.
+    """Call ``on_slow`` once the worker's script has *computed* for long enough.
 
     CPU time decides (where /proc tells it), not wall time: after
     ``slow_after`` of wall time, a script is long once it has computed for a
@@ -61,7 +58,6 @@ def _watch_slow(
             if used < slow_after / 5:  # /proc counts in 10 ms ticks
                 timers.append(loop.call_later(0.01, check))
                 return
-        worker.set_nice(LONG_NICE)
         if on_slow is not None:
             on_slow(worker)
 
@@ -185,12 +181,7 @@ class WorkerPool:
                 worker.kill()
                 self._all.discard(worker)
                 return
-            if worker.nice:
-                worker.set_nice(0)  # may be refused: then it is taken last
-            if worker.nice:
-                self._idle.insert(0, worker)
-            else:
-                self._idle.append(worker)
+            self._idle.append(worker)
             self._cond.notify()
             self._wake_one()
 
@@ -276,10 +267,9 @@ class WorkerPool:
         ``executor``. A cancelled call kills its worker.
 
         Args:
-            long: The script is known to run long: lower its worker's priority
-                from the start.
+            long: The script is known to run long (reserved for policy; unused).
             slow_after: Seconds after which a running script counts as long
-                (its worker's priority is lowered and ``on_slow`` called);
+                (``on_slow`` is called);
                 0 never.
             on_slow: Called once with the worker, on the loop, when the
                 script turns long (it may pause the worker).
@@ -311,9 +301,7 @@ class WorkerPool:
             worker = self._try_acquire()
         deadline = time.monotonic() + budget.timeout * 2 + 0.25
         timers: list[asyncio.TimerHandle] = []
-        if long:
-            worker.set_nice(LONG_NICE)
-        elif slow_after > 0:
+        if not long and slow_after > 0:
             _watch_slow(loop, timers, worker, slow_after, on_slow)
         try:
             send = payload if key not in worker.known else None

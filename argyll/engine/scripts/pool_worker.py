@@ -3,8 +3,8 @@
 A worker is started as ``python -c`` running :func:`.worker.main`. It answers
 a ready frame once it has loaded lupa and capped its address space, so a cold
 start never counts against the first script's deadline (:meth:`Worker.wait_ready`).
-Its scheduling priority can be lowered while it runs a long script
-(:meth:`Worker.set_nice`), so short scripts keep the CPU.
+It can be paused and resumed (:meth:`Worker.pause`) while a long script waits
+for a CPU, with its deadline standing still.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ class Worker:
         self.fd_out = self.proc.stdout.fileno()
         self.known: OrderedDict[str, None] = OrderedDict()
         self.cache_size = cache_size
-        self.nice = 0
         self.paused_at: float | None = None
         self.paused_total = 0.0
 
@@ -97,16 +96,6 @@ class Worker:
                 os.kill(self.proc.pid, signal.SIGCONT)
             except OSError:
                 pass
-
-    def set_nice(self, nice: int) -> None:
-        """Set the process's scheduling niceness; lowering it may be refused (kept)."""
-        if nice == self.nice:
-            return
-        try:
-            os.setpriority(os.PRIO_PROCESS, self.proc.pid, nice)
-        except OSError:
-            return  # gone, or not permitted to raise the priority again
-        self.nice = nice
 
     def remember(self, key: str) -> None:
         self.known[key] = None

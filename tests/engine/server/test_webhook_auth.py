@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from argyll.engine.server.webhook_auth import SECRET_AGGREGATE, WebhookSigner
+from argyll.engine.execute.webhook_auth import SECRET_AGGREGATE, WebhookSigner
 from argyll.engine.store import open_store
 
 
