@@ -19,6 +19,7 @@ from argyll.model.requests import FlowStartRequest, PlanRequest
 from argyll.model.step import Step
 from argyll.sdk.flow_builder import FlowBuilder
 from argyll.sdk.flow_client import FlowClient
+from argyll.sdk.overload import send_with_overload_retry
 from argyll.sdk.step_builder import StepBuilder
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "normalize_base_url"]
@@ -285,7 +286,9 @@ class Client:
             content = msgspec.json.encode(body)
             headers["Content-Type"] = "application/json"
         try:
-            response = self._http.request(method, path, content=content, headers=headers)
+            response = send_with_overload_retry(
+                lambda: self._http.request(method, path, content=content, headers=headers)
+            )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise error(f"cannot reach the engine at {self.base_url}: {exc}") from exc
         if not response.is_success:

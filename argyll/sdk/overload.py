@@ -1,0 +1,52 @@
+"""Retrying requests the engine refused for overload (429 or 503 with ``Retry-After``).
+
+An overloaded engine answers 503 (or 429) quickly and records nothing, so
+repeating the request is always safe. The SDK waits ``Retry-After`` seconds
+(or a backoff that doubles from 0.2 s) with jitter, up to a total of 30 s,
+then gives up and returns the refusal.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Final
+
+import httpx
+
+__all__ = ["send_with_overload_retry"]
+
+RETRY_STATUSES: Final = (429, 503)
+_FIRST_DELAY: Final = 0.2
+_MAX_DELAY: Final = 5.0
+_TOTAL: Final = 30.0
+
+
+def _delay(response: httpx.Response, attempt: int) -> float:
+    backoff = min(_MAX_DELAY, _FIRST_DELAY * 2.0**attempt)
+    header = response.headers.get("retry-after", "")
+    if header.strip().isdigit():
+        backoff = min(_MAX_DELAY, max(backoff, float(header)))
+    jitter: float = random.uniform(0.5, 1.0)
+    return backoff * jitter
+
+
+def send_with_overload_retry(
+    send: Callable[[], httpx.Response],
+    *,
+    total: float = _TOTAL,
+    sleep: Callable[[float], None] = time.sleep,
+) -> httpx.Response:
+    """Call ``send`` until it is not refused for overload or ``total`` seconds pass."""
+    deadline = time.monotonic() + total
+    attempt = 0
+    while True:
+        response = send()
+        if response.status_code not in RETRY_STATUSES:
+            return response
+        delay = _delay(response, attempt)
+        if time.monotonic() + delay > deadline:
+            return response
+        sleep(delay)
+        attempt += 1
