@@ -82,6 +82,7 @@ class PostgresWriter:
         clock: Wall clock in unix nanoseconds (index commit time, EVT-13).
         channel: The ``NOTIFY`` channel told of every commit.
         max_batches: Most batches written in one transaction.
+        node_id: The owner recorded for flows this writer starts.
 
     Attributes:
         transactions: Transactions committed so far.
@@ -96,9 +97,11 @@ class PostgresWriter:
         clock: Callable[[], int],
         channel: str,
         max_batches: int = 1024,
+        node_id: str = "",
     ) -> None:
         self._connect = connect
         self._channel = channel
+        self._node_id = node_id
         self._clock = clock
         self._max_batches = max_batches
         self._conn: Any = None
@@ -192,7 +195,7 @@ class PostgresWriter:
                 base = 0
                 if plan.count:
                     safe = locked
-                    base = await write_plan(conn, plan, self._clock(), self._channel)
+                    base = await write_plan(conn, plan, self._clock(), self._node_id, self._channel)
                 if tx is not None:
                     safe = False
                     await tx.commit()
