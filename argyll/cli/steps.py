@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +28,18 @@ def load_steps(path: Path) -> list[Step]:
     """The steps in a JSON or YAML file: one step, a list, or ``{"steps": [...]}``.
 
     A YAML file may also hold several documents (``---``), one step each.
+    ``-`` reads standard input (JSON is YAML too, so either works).
 
     Raises:
         click.BadParameter: The file cannot be read or parsed, or an entry is
             not a step.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="-f") from exc
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{path} is not UTF-8 text", param_hint="-f") from exc
     try:
         if path.suffix.lower() == ".json":
             docs: list[Any] = [json.loads(text)]
@@ -134,8 +138,8 @@ _FILE = click.option(
     "--file",
     "path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A .json or .yaml file with one step or a list of steps.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="A .json or .yaml file with one step or a list of steps; - reads stdin.",
 )
 
 
