@@ -65,7 +65,7 @@ def test_mcp_config_example_starts_the_server(isolated_engine_url: str) -> None:
             assert not answer.is_error
             return len((await client.list_tools()).tools)
 
-    assert asyncio.run(asyncio.wait_for(steps(), timeout=30)) == 14
+    assert asyncio.run(asyncio.wait_for(steps(), timeout=30)) == 15
 
 
 def test_readme_command_lines(isolated_engine_url: str, tmp_path: Path) -> None:
