@@ -16,7 +16,7 @@ from rich.text import Text
 from argyll.cli.common import console, engine_call, json_option, print_json, settings
 from argyll.model.step import Step
 
-__all__ = ["load_steps", "step"]
+__all__ = ["load_steps", "step", "to_yaml"]
 
 
 @click.group()
@@ -39,7 +39,7 @@ def load_steps(path: Path) -> list[Step]:
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="-f") from exc
     except UnicodeDecodeError as exc:
-        raise click.BadParameter(f"{path} is not UTF-8 text", param_hint="-f") from exc
+        raise click.BadParameter(f"{path} is not utf-8 text", param_hint="-f") from exc
     try:
         if path.suffix.lower() == ".json":
             docs: list[Any] = [json.loads(text)]
@@ -78,6 +78,23 @@ def _inputs(step: dict[str, Any], *roles: str) -> str:
     return ", ".join(sorted(names))
 
 
+class _Dumper(yaml.SafeDumper):
+    """YAML output with multi-line strings (scripts) as literal ``|`` blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(value: Any) -> str:
+    """``value`` as block YAML in key order (what ``step get`` prints)."""
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True).rstrip()
+
+
 @step.command("list")
 @json_option
 def list_steps() -> None:
@@ -114,7 +131,7 @@ def get_step(step_id: str) -> None:
     if opts.json:
         print_json(found)
     else:
-        click.echo(yaml.safe_dump(found, sort_keys=False, allow_unicode=True).rstrip())
+        click.echo(to_yaml(found))
 
 
 def _write_steps(path: Path, update: bool) -> None:

@@ -273,3 +273,16 @@ def test_plan_of_a_flow_step_shows_the_child_flow(run: Any, uid: str, tmp_path: 
     assert "child flow" in tree
     assert f"price_{uid} from parent" in tree
     assert f"unit_{uid} missing" in tree
+
+
+def test_step_get_output_updates_the_step(run: Any, uid: str, tmp_path: Path) -> None:
+    """``step get`` prints YAML that ``step update -f`` takes back (scripts as blocks)."""
+    step = price_steps(uid)[0]
+    step["script"]["script"] = f"local n = price_{uid} * qty_{uid}\nreturn {{sub_{uid} = n}}\n"
+    run("step", "register", "-f", str(write_yaml(tmp_path / "s.yaml", [step])))
+    shown = run("step", "get", f"sub-{uid}")
+    assert "  script: |\n    local n = " in shown.stdout
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(shown.stdout)
+    assert run("step", "update", "-f", str(saved)).stdout == f"updated step sub-{uid}\n"
+    assert as_json(run("step", "get", f"sub-{uid}", "--json"))["script"] == step["script"]
