@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argyll.engine.config_ops import parse_duration, parse_log_format, parse_tokens
 from argyll.errors import ConfigError
 from argyll.model.step import WorkConfig
 
@@ -76,6 +77,9 @@ class Config:
     env_label: str = ""
     health_interval_ms: int = 30_000
     limits: Limits = field(default_factory=Limits)
+    log_format: str = "text"
+    api_tokens: dict[str, str] = field(default_factory=dict)
+    flow_retention_s: float = 0.0
 
     @classmethod
     def from_env(
@@ -131,4 +135,7 @@ class Config:
             node_id=env.get("RAFT_NODE_ID", "") or "argyll-1",
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
+            log_format=parse_log_format(env),
+            api_tokens=parse_tokens(env.get("API_TOKENS", "")),
+            flow_retention_s=parse_duration("FLOW_RETENTION", env.get("FLOW_RETENTION", "")),
         )

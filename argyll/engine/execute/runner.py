@@ -118,6 +118,11 @@ class FlowRunner:
                 break
             del self._cache[oldest]
 
+    def forget(self, flow_ids: list[str]) -> None:
+        """Drop flows deleted from the store (retention) from the projection cache."""
+        for flow_id in flow_ids:
+            self._cache.pop(flow_id, None)
+
     async def cached_state(self, flow_id: str) -> FlowState | None:
         """The state of a flow if it is in the projection cache; never reads the store."""
         entry = self._cache.get(flow_id)

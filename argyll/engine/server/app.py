@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from argyll.engine.server.ops import install_ops
 from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
@@ -118,4 +119,5 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         },
     )
     app.add_middleware(CORSMiddleware)
+    install_ops(app, engine)  # docs, metrics, version, access log, auth, retention
     return app
