@@ -19,7 +19,7 @@ def _checked_init(init: Mapping[str, Any]) -> dict[str, list[Any]]:
     bad = sorted(name for name, values in init.items() if not isinstance(values, list))
     if bad:
         raise TypeError(
-            f"initial values must be lists (DATA-30), got non-lists for {bad}: "
+            f"initial values must be lists, got non-lists for {bad}: "
             "wrap each value, e.g. {'name': ['Alice']}; pass an array as one value "
             "as {'items': [['a', 'b']]}"
         )

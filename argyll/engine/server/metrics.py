@@ -4,7 +4,7 @@ Flow, step, work and compensation counts and durations come from the
 committed events the engine publishes on its bus (``argyll.engine.bus``), so
 nothing in the flow core knows about metrics. Script run time and store
 append latency are measured by wrapping ``engine.scripts.run`` and
-``engine.store.append_many`` on the instance; request counts and webhook
+``engine.store.append`` on the instance; request counts and webhook
 results come from the access-log middleware; WebSocket connections and step
 health are read at scrape time.
 
@@ -223,16 +223,16 @@ class Metrics:
         engine = self.engine
         unsubscribe = engine.bus.subscribe(self.on_events)
         store, scripts = engine.store, engine.scripts
-        append_many = store.append_many
+        append = store.append
         run = scripts.run
 
-        async def timed_append(batches: Any) -> Any:
+        async def timed_append(batch: Any) -> Any:
             start = time.perf_counter()
             try:
-                return await append_many(batches)
+                return await append(batch)
             finally:
                 self.append_seconds.observe(time.perf_counter() - start)
-                self.append_events.observe(sum(len(b.events) for b in batches))
+                self.append_events.observe(len(batch.events))
 
         async def timed_run(language: str, *args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
@@ -241,12 +241,12 @@ class Metrics:
             finally:
                 self.script_seconds.labels(language).observe(time.perf_counter() - start)
 
-        setattr(store, "append_many", timed_append)  # noqa: B010 - instance wrapper
+        setattr(store, "append", timed_append)  # noqa: B010 - instance wrapper
         setattr(scripts, "run", timed_run)  # noqa: B010
 
         def undo() -> None:
             unsubscribe()
-            vars(store).pop("append_many", None)
+            vars(store).pop("append", None)
             vars(scripts).pop("run", None)
 
         return undo

@@ -22,6 +22,10 @@ _CANDIDATES = (
     " ORDER BY timestamp_ns, flow_id LIMIT ?"
 )
 _FAMILY = "SELECT flow_id, grp FROM flow_index WHERE flow_id > ? AND flow_id < ?"
+_LAST_POSITION = "SELECT max(position) FROM events"
+_FAMILY_LAST_POSITION = (
+    "SELECT max(position) FROM events WHERE aggregate = ? OR (aggregate > ? AND aggregate < ?)"
+)
 _DELETE_EVENTS = "DELETE FROM events WHERE aggregate = ?"
 _DELETE_CHILD_EVENTS = "DELETE FROM events WHERE aggregate > ? AND aggregate < ?"
 _DELETE_INDEX = "DELETE FROM flow_index WHERE flow_id = ?"
@@ -64,6 +68,9 @@ def delete_flows_before(path: Path, cutoff_ns: int, limit: int) -> list[str]:
 def _delete(conn: sqlite3.Connection, cutoff_ns: int, limit: int) -> list[str]:
     deleted: list[str] = []
     roots = [row[0] for row in conn.execute(_CANDIDATES, (cutoff_ns, limit))]
+    # The writer numbers positions from the largest stored one: the event that
+    # holds it stays, or a deleted position could be handed out again.
+    (last,) = conn.execute(_LAST_POSITION).fetchone()
     for root in roots:
         low, high = _child_range(root)
         children = conn.execute(_FAMILY, (low, high)).fetchall()
@@ -71,6 +78,9 @@ def _delete(conn: sqlite3.Connection, cutoff_ns: int, limit: int) -> list[str]:
             continue  # an active child: keep the whole family for now
         family = [root, *(flow_id for flow_id, _ in children)]
         key = aggregate_key(("flow", root))
+        (top,) = conn.execute(_FAMILY_LAST_POSITION, (key, key + ":", key + ";")).fetchone()
+        if top is not None and top == last:
+            continue  # deleted by a later sweep, once newer events exist
         conn.execute(_DELETE_EVENTS, (key,))
         conn.execute(_DELETE_CHILD_EVENTS, (key + ":", key + ";"))
         conn.executemany(_DELETE_INDEX, [(f,) for f in family])

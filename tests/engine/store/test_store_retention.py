@@ -30,6 +30,7 @@ def test_deletes_old_terminal_flows_with_children(store: EventStore, clock: Fake
         await _flow(store, "old-done2", "completed")
         cutoff = from_ns(clock.now_ns + 1000)  # just after the last index time
         await _flow(store, "new-done", "completed")
+        last = await store.last_position()
         first = await store.delete_flows_before(cutoff, 2)
         assert first == ["old-done", "old-done:s:t1", "old-failed"]
         assert await store.read(("flow", "old-done")) == []
@@ -44,9 +45,11 @@ def test_deletes_old_terminal_flows_with_children(store: EventStore, clock: Fake
         assert len(await store.read(("flow", "old-active"))) == 2
         assert await store.flow_entry("old-parent:s:t1") is not None
         assert sorted(await store.active_flow_ids()) == ["old-active", "old-parent:s:t1"]
-        # A deleted ID can be used again from sequence 0.
+        # Positions never go back; a deleted ID can be used again from sequence 0.
+        assert await store.last_position() == last
         await _flow(store, "old-done", "completed")
-        assert len(await store.read(("flow", "old-done"))) == 3
+        again = await store.read(("flow", "old-done"))
+        assert len(again) == 3 and again[0].position == last + 1
 
     run(main())
 
@@ -88,7 +91,8 @@ def test_sqlite_file_stays_bounded_under_retention(tmp_path: Path) -> None:
                 await round_of(500, r * 500)
                 sizes.append(_size(tmp_path))
             entries, _ = await store.query_flows(FlowIndexQuery())
-            assert entries == []
+            # The newest event's flow stays: the writer numbers positions after it.
+            assert [e.flow_id for e in entries] == ["f2999"]
         finally:
             await store.close()
         return sizes
