@@ -207,7 +207,7 @@ class StepBuilder:
         return self.with_script_language("ale", script)
 
     def with_script_language(self, language: str, script: str) -> StepBuilder:
-        """Make it a script step in ``language`` (``ScriptLanguage.ALE`` or ``LUA``)."""
+        """Make it a script step in ``language`` (``ScriptLanguage.ALE``, ``LUA`` or ``JPATH``)."""
         return self._with(type="script", script=ScriptConfig(language=str(language), script=script))
 
     def with_flow_goals(self, *goals: str) -> StepBuilder:
