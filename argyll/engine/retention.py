@@ -5,8 +5,8 @@ sweeper asks the store to delete terminal flows whose index time is older
 than the retention, ``batch`` flows per transaction, yielding between
 transactions so the engine never stalls. Active flows are never touched
 (the store only deletes terminal flows and keeps a flow with an active
-child). Deleted flows are dropped from the runner's cache, so reading one
-afterwards is a 404.
+child). Deleted flows are dropped from the repository's cache, so reading
+one afterwards is a 404.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class RetentionSweeper:
         for _ in range(max_batches):
             cutoff = self.engine.clock.now() - self.retention
             ids = await self.engine.store.delete_flows_before(cutoff, self.batch)
-            self.engine.runner.forget(ids)
+            self.engine.repository.forget_flows(ids)
             total += len(ids)
             if len(ids) < self.batch:
                 break

@@ -91,9 +91,9 @@ _decode_ref = msgspec.json.Decoder(_StepRef).decode
 class _ScrapeTime(Collector):
     """Values read when scraped: step health, WebSocket clients, store commits."""
 
-    def __init__(self, engine: Engine, bounded: Callable[[str], str]) -> None:
+    def __init__(self, engine: Engine, websocket_clients: Callable[[], int]) -> None:
         self.engine = engine
-        self.bounded = bounded
+        self.websocket_clients = websocket_clients
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         engine = self.engine
@@ -111,9 +111,9 @@ class _ScrapeTime(Collector):
         yield GaugeMetricFamily(
             "argyll_websocket_connections",
             "Open WebSocket connections",
-            value=engine.websocket_clients,
+            value=self.websocket_clients(),
         )
-        commits = engine.store.status().get("transactions")
+        commits = engine.store_status().get("transactions")
         if isinstance(commits, int):
             yield GaugeMetricFamily(
                 "argyll_store_commits", "Store transactions committed since start", value=commits
@@ -123,7 +123,7 @@ class _ScrapeTime(Collector):
 class Metrics:
     """The engine's metrics registry, fed by the bus, wrappers and the access log."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, websocket_clients: Callable[[], int] = lambda: 0) -> None:
         self.engine = engine
         self.registry = CollectorRegistry()
         r = self.registry
@@ -214,7 +214,7 @@ class Metrics:
             buckets=_FAST,
             registry=r,
         )
-        r.register(_ScrapeTime(engine, self._bounded))
+        r.register(_ScrapeTime(engine, websocket_clients))
 
     # wiring ----------------------------------------------------------------
 

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -39,16 +39,24 @@ __all__ = ["Ops", "install_ops"]
 class Ops:
     """What ``install_ops`` attached (tests reach the metrics and the sweeper here)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.metrics = Metrics(engine)
+    def __init__(self, engine: Engine, websocket_clients: Callable[[], int]) -> None:
+        self.metrics = Metrics(engine, websocket_clients)
         self.flow_log = FlowLog()
         retention = engine.config.flow_retention_s
         self.retention = RetentionSweeper(engine, retention) if retention > 0 else None
 
 
-def install_ops(app: Starlette, engine: Engine) -> Ops:
-    """Add the operations routes, middleware, subscribers and sweeper to ``app``."""
-    ops = Ops(engine)
+def install_ops(
+    app: Starlette, engine: Engine, websocket_clients: Callable[[], int] = lambda: 0
+) -> Ops:
+    """Add the operations routes, middleware, subscribers and sweeper to ``app``.
+
+    Args:
+        app: The application ``create_app`` built.
+        engine: The engine it serves.
+        websocket_clients: Open WebSocket connections, read at scrape time.
+    """
+    ops = Ops(engine, websocket_clients)
     app.state.ops = ops
     ops.metrics.install()
     engine.bus.subscribe(ops.flow_log.on_events)

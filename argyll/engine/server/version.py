@@ -28,7 +28,7 @@ def version_info(engine: Engine) -> VersionInfo:
     """This engine's version, store kind (``sqlite``, ``memory``, ...) and node ID."""
     from argyll import __version__
 
-    kind = engine.store.status().get("type", "unknown")
+    kind = engine.store_status().get("type", "unknown")
     return VersionInfo(version=__version__, store=str(kind), node_id=engine.config.node_id)
 
 
