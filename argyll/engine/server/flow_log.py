@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from argyll.engine.store.base import StoredEvent
+if TYPE_CHECKING:
+    from argyll.engine.store.base import StoredEvent
+
 
 __all__ = ["FlowLog"]
 

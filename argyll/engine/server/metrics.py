@@ -29,10 +29,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from argyll.engine.store.base import StoredEvent
-
 if TYPE_CHECKING:
     from argyll.engine.engine import Engine
+    from argyll.engine.store.base import StoredEvent
 
 __all__ = ["MAX_STEP_LABELS", "Metrics", "metrics_routes"]
 
