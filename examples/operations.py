@@ -1,7 +1,7 @@
 """What an operator sees: version, the OpenAPI document, metrics after a flow, paging.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/operations.py`` (set ENGINE_URL to use another engine, and
+``scripts/python examples/operations.py`` (set ENGINE_URL to use another engine, and
 ARGYLL_TOKEN when the engine runs with API_TOKENS).
 """
 
