@@ -46,7 +46,8 @@ class RetentionSweeper:
         for _ in range(max_batches):
             cutoff = self.engine.clock.now() - self.retention
             ids = await self.engine.store.delete_flows_before(cutoff, self.batch)
-            self.engine.repository.forget_flows(ids)
+            for flow_id in ids:
+                self.engine.repository.forget_flow(flow_id)
             total += len(ids)
             if len(ids) < self.batch:
                 break

@@ -45,6 +45,9 @@ __all__ = ["Effects", "FlowRunner", "MemoStore", "RunnerSettings"]
 
 log = logging.getLogger("argyll.runner")
 
+#: Decisions tried on one write when other writers keep committing first.
+WRITE_ATTEMPTS = 5
+
 Decision = Callable[[FlowState, Env], Tx]
 
 
@@ -235,6 +238,8 @@ class FlowRunner:
 
         Returns ``None`` when the flow does not exist. Exceptions raised by
         ``fn`` before any event propagate (used for request validation).
+        When another writer (a cluster node) committed first, the flow is
+        read again and ``fn`` decides again, up to ``WRITE_ATTEMPTS`` times.
         """
         slot = self._slots.get(flow_id)
         if slot is None:
@@ -242,12 +247,20 @@ class FlowRunner:
         slot.users += 1
         try:
             async with slot.lock:
-                entry = await self._load(flow_id)
-                if entry is None:
-                    return None
-                tx = fn(entry.state, self.env())
-                if tx.events:
-                    await self._commit(flow_id, entry, tx)
+                for attempt in range(1, WRITE_ATTEMPTS + 1):
+                    entry = await self._load(flow_id)
+                    if entry is None:
+                        return None
+                    tx = fn(entry.state, self.env())
+                    if not tx.events:
+                        break
+                    try:
+                        await self._commit(flow_id, entry, tx)
+                        break
+                    except ConcurrencyError:
+                        if attempt == WRITE_ATTEMPTS:
+                            raise
+                        log.info("flow %s changed under this write; deciding again", flow_id)
         finally:
             slot.users -= 1
             if slot.users == 0:
