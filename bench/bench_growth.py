@@ -177,6 +177,7 @@ async def main(finished: int, active: int, n: int) -> None:
             print(f"start-up with {finished:,} finished + {active:,} active flows: {startup:.2f} s")
             await asyncio.sleep(1.0)
             rss = rss_kib(proc.pid)
+            await one_step_rate(url, "warm", 200)  # as for the empty store: start the workers
             full = await one_step_rate(url, "full", n)
             print(
                 f"one-step flows, {finished:,} finished flows in the store: {full:,.0f} flows/s "
@@ -185,7 +186,7 @@ async def main(finished: int, active: int, n: int) -> None:
             after = rss_kib(proc.pid)
             print(
                 f"engine RSS after recovery: {rss / 1024:.0f} MiB; "
-                f"after {n:,} more flows: {after / 1024:.0f} MiB"
+                f"after {n + 200:,} more flows: {after / 1024:.0f} MiB"
             )
         finally:
             stop(proc)

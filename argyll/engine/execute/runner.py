@@ -266,6 +266,7 @@ class FlowRunner:
             if slot.users == 0:
                 del self._slots[flow_id]
         self._perform(flow_id, tx)
+        self._release_if_done(flow_id, tx)
         return tx
 
     async def create(self, flow_id: str, tx: Tx) -> None:
@@ -278,6 +279,13 @@ class FlowRunner:
         await self._commit(flow_id, entry, tx)
         self.repository.remember_flow(flow_id, entry, self._slots)
         self._perform(flow_id, tx)
+        self._release_if_done(flow_id, tx)
+
+    def _release_if_done(self, flow_id: str, tx: Tx) -> None:
+        """A deactivated flow leaves the cache: finished flows cost no memory (and no
+        garbage-collector time); a later read folds it from the store again."""
+        if flow_id not in self._slots and any(isinstance(p, ev.FlowDeactivated) for p in tx.events):
+            self.repository.forget_flow(flow_id)
 
     async def _commit(self, flow_id: str, entry: FlowEntry, tx: Tx) -> None:
         await self.repository.commit_flow(flow_id, entry, tx.events, tx.env.now)
