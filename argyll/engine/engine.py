@@ -31,8 +31,10 @@ from argyll.engine.execute.runner import FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
+    FlowPage,
     check_init_types,
     check_start_request,
+    encode_cursor,
     index_query,
     query_response,
     summaries,
@@ -41,7 +43,7 @@ from argyll.engine.plan import build_plan
 from argyll.engine.plan.cache import PlanCache
 from argyll.engine.repository import Projection, Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler, SystemClock
-from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery
+from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery, IndexCursor
 from argyll.errors import (
     BadRequestError,
     InternalError,
@@ -404,10 +406,17 @@ class Engine:
             raise NotFoundError(f"flow not found: {flow_id}")
         return rest_events(events)
 
-    async def list_flows(self) -> list[Any]:
-        """API-22: active first, then terminal; most recent first; ties by ID."""
-        entries, _ = await self.store.query_flows(FlowIndexQuery(descending=True))
-        return list(summaries(entries))
+    async def list_flows(self, limit: int = 0, after: IndexCursor | None = None) -> FlowPage:
+        """API-22: active first, then terminal; most recent first; ties by ID.
+
+        With ``limit`` > 0, at most that many summaries and the cursor of the
+        next page (empty when none remain).
+        """
+        query = FlowIndexQuery(descending=True, limit=limit + 1 if limit else 0, after=after)
+        entries, _ = await self.store.query_flows(query)
+        more = limit > 0 and len(entries) > limit
+        page = entries[:limit] if more else entries
+        return FlowPage(summaries(page), encode_cursor(page[-1]) if more else "")
 
     async def query_flows(self, body: FlowQuery) -> Any:
         """API-23."""
