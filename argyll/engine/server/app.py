@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from argyll.engine.server.admission import Admission
+from argyll.engine.server.ops import install_ops
 from argyll.engine.server.origin_guard import OriginGuard
 from argyll.engine.server.path_guard import PathGuard
 from argyll.engine.server.responses import JSONResponse, error_response
@@ -116,4 +117,6 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
     app.add_middleware(Admission, guards=engine.config.guards, work_in_flight=engine.work_in_flight)
     app.add_middleware(PathGuard)
     app.add_middleware(OriginGuard, allowed=engine.config.guards.cors_origins)
+    # docs, metrics, version, access log, auth, retention
+    install_ops(app, engine, websocket_clients=lambda: hub.clients)
     return app
