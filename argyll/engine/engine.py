@@ -25,6 +25,7 @@ from argyll.engine.cluster import ClusterStore, Membership, Tail
 from argyll.engine.config import Config
 from argyll.engine.eventlog import rest_events
 from argyll.engine.execute.bounds import ResultBounds
+from argyll.engine.execute.egress import EgressPolicy
 from argyll.engine.execute.executor import Executor
 from argyll.engine.execute.forward import FORWARDED_HEADER, Forwarder
 from argyll.engine.execute.memo import MemoCache
@@ -48,6 +49,7 @@ from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery, In
 from argyll.errors import (
     BadRequestError,
     InternalError,
+    InvalidStepError,
     NotFoundError,
     ScriptCompileError,
     ScriptError,
@@ -101,10 +103,17 @@ class Engine:
         )
         self.scheduler = Scheduler(self.clock)
         self.memo = MemoCache(config.memo_cache_size)
+        self.egress = EgressPolicy(
+            config.guards.step_allowed_hosts,
+            config.guards.step_denied_hosts,
+            engine_host=config.host,
+            engine_port=config.port,
+        )
         self.http = HTTPInvoker(
             default_timeout_ms=config.step_timeout_ms,
             max_body=config.guards.result_bytes,
             max_depth=config.guards.max_depth,
+            policy=self.egress,
         )
         self.bounds = ResultBounds.of(config.guards)
         self.webhooks = WebhookSigner()
@@ -277,6 +286,7 @@ class Engine:
     async def register_step(self, step: Step) -> Step:
         """API-12 / CAT-2: returns the submitted step with its sanitized ID."""
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
+        self._check_egress(step)
         await self._catalog_write(lambda: self.catalog.decide_register(step, self.compile_check))
         return step
 
@@ -285,8 +295,15 @@ class Engine:
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
         if sanitize_id(path_id) != step.id:
             raise BadRequestError("Step ID in URL does not match step ID in body")
+        self._check_egress(step)
         await self._catalog_write(lambda: self.catalog.decide_update(step, self.compile_check))
         return step
+
+    def _check_egress(self, step: Step) -> None:
+        """STEP_ALLOWED_HOSTS / STEP_DENIED_HOSTS at registration (literal hosts)."""
+        reason = self.egress.check_step(step.http)
+        if reason:
+            raise InvalidStepError(reason)
 
     async def _reset_health(self, payload: ev.Payload) -> None:
         """CAT-5 / HEALTH-3: reset the local health of a registered or updated step."""

@@ -22,6 +22,7 @@ import aiohttp
 import msgspec
 
 from argyll.engine.execute.bounds import BodyTooLarge, read_limited
+from argyll.engine.execute.egress import EgressDenied, EgressPolicy, PolicyConnector
 from argyll.engine.execute.http_outcome import (
     NO_OUTPUTS,
     Outcome,
@@ -90,12 +91,14 @@ class HTTPInvoker:
         user_agent: str = "Argyll-Engine/0.1.0",
         max_body: int = 1 << 20,
         max_depth: int = DEFAULT_MAX_DEPTH,
+        policy: EgressPolicy | None = None,
     ) -> None:
         if default_timeout_ms <= 0:
             raise ValueError(f"default_timeout_ms must be > 0, got {default_timeout_ms}")
         self._default_timeout_ms = default_timeout_ms
         self._max_body = max_body
         self._max_depth = max_depth
+        self._policy = policy
         self._user_agent = user_agent
         self._client: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,8 +116,15 @@ class HTTPInvoker:
             raise RuntimeError("HTTPInvoker is closed")
         if client is not None:
             raise RuntimeError("HTTPInvoker is bound to another event loop")
-        connector = aiohttp.TCPConnector(
-            limit=_MAX_CONNECTIONS, limit_per_host=0, keepalive_timeout=_KEEPALIVE_S
+        options: dict[str, Any] = {
+            "limit": _MAX_CONNECTIONS,
+            "limit_per_host": 0,
+            "keepalive_timeout": _KEEPALIVE_S,
+        }
+        connector = (
+            PolicyConnector(self._policy, **options)
+            if self._policy is not None
+            else aiohttp.TCPConnector(**options)
         )
         client = aiohttp.ClientSession(
             connector=connector,
@@ -185,6 +195,8 @@ class HTTPInvoker:
                         return permanent(f"unreadable response body: {_exc_text(exc)}")
                     data = b""  # the status alone classifies the failure
                 return status, content_type, data
+        except EgressDenied as exc:
+            return permanent(f"{method} {url}: {exc}")
         except TimeoutError:
             # HTTP-4: a timeout is transient. (aiohttp's ServerTimeoutError is
             # also a ClientError, hence this clause first.)
@@ -326,6 +338,8 @@ class HTTPInvoker:
                 to_url(url), headers=self._get_headers, timeout=self._timeout(timeout_s)
             ) as resp:
                 status = resp.status
+        except EgressDenied as exc:
+            return "unhealthy", f"GET {url}: {exc}"
         except TimeoutError:
             return "unhealthy", f"GET {url}: timed out after {timeout_s:g} s"
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, ValueError) as exc:
