@@ -63,7 +63,7 @@ class GuardConfig:
     (``MAX_REQUESTS_IN_FLIGHT``)."""
 
     max_loop_lag_ms: int = 200
-    """Smoothed event-loop lag beyond which new flows are refused with 503
+    """Sustained event-loop lag beyond which new flows are refused with 503
     (``MAX_LOOP_LAG``, ms)."""
 
     retry_after_s: int = 1

@@ -9,8 +9,9 @@ microseconds and writes nothing:
   (except ``GET /health`` and webhooks, which complete work rather than add it);
 - a new flow (``POST /engine/flow``) while more than ``MAX_WORK_IN_FLIGHT``
   invocations and compensations are running, or while the event loop lags
-  more than ``MAX_LOOP_LAG`` ms behind (a smoothed measure of how long ready
-  work waits for the engine's single thread).
+  more than ``MAX_LOOP_LAG`` ms behind: every one of its last five 50 ms
+  timers ran that late, i.e. the engine's single thread is saturated (one
+  long stall, such as a first compile, does not count).
 
 Clients retry after the ``Retry-After`` delay (the SDK does, with backoff).
 """
@@ -18,6 +19,7 @@ Clients retry after the ``Retry-After`` delay (the SDK does, with backoff).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Final
 
@@ -29,11 +31,11 @@ from argyll.engine.guard_config import GuardConfig
 __all__ = ["Admission", "LagMonitor"]
 
 _TICK: Final = 0.05
-_SMOOTHING: Final = 0.3
+_WINDOW: Final = 5
 
 
 class LagMonitor:
-    """Measures how late the event loop runs a timer, smoothed (seconds).
+    """How late the event loop has run each of its last timers, at least (seconds).
 
     Started lazily on the loop that first asks; a chain of ``call_later``
     callbacks, so nothing is left pending when the loop ends.
@@ -41,6 +43,7 @@ class LagMonitor:
 
     def __init__(self) -> None:
         self.lag = 0.0
+        self._recent: deque[float] = deque(maxlen=_WINDOW)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._expected = 0.0
 
@@ -49,13 +52,13 @@ class LagMonitor:
         if loop is None or loop.is_closed():
             return
         now = loop.time()
-        late = max(0.0, now - self._expected)
-        self.lag = (1 - _SMOOTHING) * self.lag + _SMOOTHING * late
+        self._recent.append(max(0.0, now - self._expected))
+        self.lag = min(self._recent) if len(self._recent) == _WINDOW else 0.0
         self._expected = now + _TICK
         loop.call_later(_TICK, self._tick)
 
     def current(self) -> float:
-        """The smoothed lag; starts measuring on first use."""
+        """The least lateness of the last five timers; starts measuring on first use."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop = loop
