@@ -62,7 +62,7 @@ class GuardConfig:
     """Concurrent requests beyond which requests are refused with 503
     (``MAX_REQUESTS_IN_FLIGHT``)."""
 
-    max_loop_lag_ms: int = 200
+    max_loop_lag_ms: int = 500
     """Sustained event-loop lag beyond which new flows are refused with 503
     (``MAX_LOOP_LAG``, ms)."""
 
@@ -95,7 +95,7 @@ class GuardConfig:
             cors_origins=origins,
             max_work_in_flight=_int(env, "MAX_WORK_IN_FLIGHT", 2048, 1, 10_000_000),
             max_requests_in_flight=_int(env, "MAX_REQUESTS_IN_FLIGHT", 1024, 1, 1_000_000),
-            max_loop_lag_ms=_int(env, "MAX_LOOP_LAG", 200, 1, 600_000),
+            max_loop_lag_ms=_int(env, "MAX_LOOP_LAG", 500, 1, 600_000),
             retry_after_s=_int(env, "OVERLOAD_RETRY_AFTER", 1, 1, 3600),
             step_allowed_hosts=_list(env, "STEP_ALLOWED_HOSTS"),
             step_denied_hosts=_list(env, "STEP_DENIED_HOSTS"),

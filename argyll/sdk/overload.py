@@ -1,9 +1,11 @@
 """Retrying requests the engine refused for overload (429 or 503 with ``Retry-After``).
 
-An overloaded engine answers 503 (or 429) quickly and records nothing, so
-repeating the request is always safe. The SDK waits ``Retry-After`` seconds
-(or a backoff that doubles from 0.2 s) with jitter, up to a total of 30 s,
-then gives up and returns the refusal.
+An overloaded engine answers 503 (or 429) with ``Retry-After`` quickly and
+records nothing, so repeating the request is always safe. The SDK waits the
+longer of ``Retry-After`` and a backoff that doubles from 0.2 s (at most
+5 s, with jitter), up to a total of 30 s, then returns the refusal. A 503
+without ``Retry-After`` (a proxy, an engine still starting) is left to the
+caller.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def send_with_overload_retry(
     attempt = 0
     while True:
         response = send()
-        if response.status_code not in RETRY_STATUSES:
+        if response.status_code not in RETRY_STATUSES or "retry-after" not in response.headers:
             return response
         delay = _delay(response, attempt)
         if time.monotonic() + delay > deadline:
