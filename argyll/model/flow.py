@@ -13,6 +13,7 @@ import msgspec
 
 from argyll.model.codec import zero_time
 from argyll.model.plan import ExecutionPlan
+from argyll.model.wire import Wire
 
 __all__ = [
     "AttributeValue",
@@ -43,7 +44,7 @@ def _plan() -> ExecutionPlan:
     return ExecutionPlan()
 
 
-class AttributeValue(msgspec.Struct, omit_defaults=True):
+class AttributeValue(Wire, omit_defaults=True):
     """One value of a flow attribute with its provenance (DATA-32)."""
 
     value: Any
@@ -51,7 +52,7 @@ class AttributeValue(msgspec.Struct, omit_defaults=True):
     step: str = ""
 
 
-class WorkState(msgspec.Struct, omit_defaults=True):
+class WorkState(Wire, omit_defaults=True):
     """A work item (API-52); ``inputs`` is the item's overlay."""
 
     status: str = msgspec.field(default_factory=_pending)
@@ -64,7 +65,7 @@ class WorkState(msgspec.Struct, omit_defaults=True):
     retry_count: int = 0
 
 
-class ExecutionState(msgspec.Struct, omit_defaults=True):
+class ExecutionState(Wire, omit_defaults=True):
     """A step's execution in a flow (API-51)."""
 
     status: str = msgspec.field(default_factory=_pending)
@@ -78,7 +79,7 @@ class ExecutionState(msgspec.Struct, omit_defaults=True):
     duration: int = 0
 
 
-class FlowState(msgspec.Struct, omit_defaults=True):
+class FlowState(Wire, omit_defaults=True):
     """The full state of a flow (API-50): a projection of its events."""
 
     id: str = msgspec.field(default_factory=lambda: "")
@@ -95,7 +96,7 @@ class FlowState(msgspec.Struct, omit_defaults=True):
     error: str = ""
 
 
-class FlowSummary(msgspec.Struct, omit_defaults=True):
+class FlowSummary(Wire, omit_defaults=True):
     """One entry of the flow list/query (API-22, API-23)."""
 
     id: str
