@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from argyll.engine.config import int_setting
@@ -89,6 +89,8 @@ class HealthMonitor:
         self._local = self.cluster.nodes[self.node_id].health
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._probes: set[asyncio.Task[None]] = set()
+        self._reprobing: set[str] = set()
 
     # records ---------------------------------------------------------------
 
@@ -98,9 +100,21 @@ class HealthMonitor:
             self.cluster.apply(decode_payload(event), event.timestamp)
 
     def dispatchable(self, step_id: str) -> bool:
-        """HEALTH-6: work may be dispatched unless the local record is ``unhealthy``."""
+        """HEALTH-6: work may be dispatched unless the local record is ``unhealthy``.
+
+        A gated HTTP step with a health check gets a quick re-probe
+        (:meth:`_reprobe`) rather than waiting for the next round.
+        """
         health = self._local.get(step_id)
-        return health is None or health.status != "unhealthy"
+        if health is None or health.status != "unhealthy":
+            return True
+        self._kick_reprobe(step_id)
+        return False
+
+    def gate_error(self, step_id: str) -> str:
+        """The local health error of a gated step: the deferral reason (HEALTH-6)."""
+        health = self._local.get(step_id)
+        return health.error if health is not None else ""
 
     async def record(self, updates: Mapping[str, HealthState]) -> bool:
         """Record local health for several steps in one commit; True if anything changed.
@@ -127,8 +141,14 @@ class HealthMonitor:
             return True
 
     async def reset(self, step: Step) -> None:
-        """HEALTH-3 / CAT-5: the health of a step just registered or updated."""
+        """HEALTH-3 / CAT-5: the health of a step just registered or updated.
+
+        An HTTP step with a health check is probed at once (HEALTH-6), in
+        the background so the registration does not wait for it.
+        """
         await self.record({step.id: default_health(step, self._compile_error)})
+        if _has_probe(step) and self._task is not None:
+            self._spawn(self._probe(step))
 
     # views -----------------------------------------------------------------
 
@@ -176,11 +196,46 @@ class HealthMonitor:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        """Stop the checker and wait for it; idempotent."""
+        """Stop the checker and the quick probes, and wait for them; idempotent."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        others, self._probes = self._probes, set()
+        self._reprobing.clear()
+        pending = [t for t in (task, *others) if t is not None]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._probes.add(task)
+        task.add_done_callback(self._probes.discard)
+
+    def _kick_reprobe(self, step_id: str) -> None:
+        if self._task is None or step_id in self._reprobing:
+            return
+        step = self.engine.catalog.steps.get(step_id)
+        if step is None or not _has_probe(step):
+            return
+        self._reprobing.add(step_id)
+        self._spawn(self._reprobe(step))
+
+    async def _reprobe(self, step: Step) -> None:
+        """HEALTH-6: re-probe a gated step after 1 s, doubling up to the interval."""
+        delay = 1.0
+        try:
+            while not self.dispatchable_now(step.id):
+                await asyncio.sleep(min(delay, self.interval))
+                if self.engine.catalog.steps.get(step.id) is not step:
+                    return
+                await self._probe(step)
+                delay *= 2
+        finally:
+            self._reprobing.discard(step.id)
+
+    def dispatchable_now(self, step_id: str) -> bool:
+        """Like :meth:`dispatchable`, without scheduling a re-probe."""
+        health = self._local.get(step_id)
+        return health is None or health.status != "unhealthy"
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -206,11 +261,7 @@ class HealthMonitor:
         }
         await self.record(scripts)
         await self._update_flow_steps()
-        probed = [
-            s
-            for s in steps
-            if s.type in ("sync", "async") and s.http is not None and s.http.health_check
-        ]
+        probed = [s for s in steps if _has_probe(s)]
         probes: list[asyncio.Task[None]] = []
         try:
             for step, offset in zip(probed, probe_offsets(len(probed), self.interval), strict=True):
@@ -243,3 +294,8 @@ class HealthMonitor:
         derived = self.resolver().flow_steps()
         if derived:
             await self.record(derived)
+
+
+def _has_probe(step: Step) -> bool:
+    """An HTTP step with a ``health_check`` URL (HEALTH-4)."""
+    return step.type in ("sync", "async") and step.http is not None and bool(step.http.health_check)

@@ -211,6 +211,7 @@ class DispatchDeferred(Payload):
     TYPE = "dispatch_deferred"
     flow_id: str
     step_id: str
+    reason: str = ""  # HEALTH-6: why the step's work is held back
 
 
 class CompStarted(Payload):

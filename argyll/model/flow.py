@@ -77,6 +77,9 @@ class ExecutionState(Wire, omit_defaults=True):
     error: str = ""
     unsatisfied: list[str] = msgspec.field(default_factory=list)
     duration: int = 0
+    #: Why ready work is held back (HEALTH-6), e.g. the step's health error;
+    #: set by ``dispatch_deferred``, cleared when work starts or the step ends.
+    waiting: str = ""
 
 
 class FlowState(Wire, omit_defaults=True):

@@ -89,6 +89,7 @@ class FlowRunner:
             retry=e.config.retry,
             webhook_base_url=e.config.webhook_base_url,
             healthy=e.dispatchable,
+            health_error=e.health.gate_error,
             memo_get=e.memo.get,
             max_work_items=e.config.limits.work_items,
         )

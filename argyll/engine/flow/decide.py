@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from argyll.engine.flow.compensate import record_comp_result, start_compensation
+from argyll.engine.flow.deferral import deferral, deferral_reason
 from argyll.engine.flow.progress import check_deactivation, check_terminal, settle, start_ready
 from argyll.engine.flow.state import new_state
 from argyll.engine.flow.tx import ArmCompRetry, ArmRetry, Compensate, Env, Tx
@@ -128,7 +129,9 @@ def on_retry_timer(state: FlowState, env: Env, step_id: str, token: str) -> Tx:
         if env.healthy(step_id):
             start_item(tx, step_id, token)
         else:
-            tx.raise_(ev.DispatchDeferred(flow_id=tx.flow_id, step_id=step_id))
+            reason = deferral_reason(step_id, env.health_error(step_id))
+            if (event := deferral(tx.flow_id, step_id, ex, reason)) is not None:
+                tx.raise_(event)  # HEALTH-6: once per episode
             tx.effect(ArmRetry(step_id, token, env.after(1000)))
     else:
         return tx

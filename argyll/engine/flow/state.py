@@ -73,6 +73,7 @@ def apply(state: FlowState, payload: ev.Payload, ts: datetime) -> FlowState:
         case ev.StepCompleted():
             ex = state.executions.setdefault(payload.step_id, ExecutionState())
             ex.status = "completed"
+            ex.waiting = ""
             ex.completed_at = ts
             ex.duration = payload.duration
             ex.outputs = payload.outputs
@@ -84,13 +85,16 @@ def apply(state: FlowState, payload: ev.Payload, ts: datetime) -> FlowState:
                 ex.status, ex.error = "skipped", payload.reason
             ex.unsatisfied = list(payload.unsatisfied)
             ex.inputs = payload.inputs
+            ex.waiting = ""
             ex.completed_at = ts
         case ev.AttributeSet():
             state.attributes.setdefault(payload.key, []).append(
                 AttributeValue(value=payload.value, set_at=ts, step=payload.step_id)
             )
         case ev.DispatchDeferred():
-            return state
+            deferred = state.executions.get(payload.step_id)
+            if deferred is not None:
+                deferred.waiting = payload.reason or "step unhealthy"
         case _:
             if not _apply_work(state, payload, ts):
                 return state
@@ -106,6 +110,7 @@ def _apply_work(state: FlowState, payload: ev.Payload, ts: datetime) -> bool:
         return False
     match payload:
         case ev.WorkStarted():
+            state.executions[step_id].waiting = ""
             work.status = "active"
             work.started_at = ts
             work.completed_at = ZERO_TIME

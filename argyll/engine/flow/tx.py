@@ -115,6 +115,10 @@ def _always_healthy(_: str) -> bool:
     return True
 
 
+def _no_health_error(_: str) -> str:
+    return ""
+
+
 def _no_memo(_: Step, __: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
@@ -130,6 +134,7 @@ class Env:
         retry: Global retry defaults (RETRY-2, CFG-5).
         webhook_base_url: Base of async webhook URLs (ASYNC-1).
         healthy: Local step health for dispatch gating (HEALTH-6).
+        health_error: The local health error of a gated step (the deferral reason).
         memo_get: Memo-cache lookup for memoizable steps (MEMO-4).
         max_work_items: The per-step work-item limit (WORK-3).
     """
@@ -140,6 +145,7 @@ class Env:
     retry: WorkConfig
     webhook_base_url: str = "http://localhost:8080"
     healthy: Callable[[str], bool] = _always_healthy
+    health_error: Callable[[str], str] = _no_health_error
     memo_get: Callable[[Step, dict[str, Any]], dict[str, Any] | None] = _no_memo
     max_work_items: int = 10_000
 

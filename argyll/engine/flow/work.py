@@ -8,6 +8,7 @@ import itertools
 from typing import Any
 
 from argyll.engine.flow import inputs as inp
+from argyll.engine.flow.deferral import deferral, deferral_reason
 from argyll.engine.flow.outputs import step_outputs
 from argyll.engine.flow.retry import schedule_retry
 from argyll.engine.flow.tx import ArmDispatch, InvokeWork, MemoPut, Tx
@@ -241,8 +242,9 @@ def dispatch(tx: Tx, step_id: str, *, continuation: bool = False) -> None:
         start_item(tx, step_id, token)
         active += 1
     if deferred:
-        if continuation:
-            tx.raise_(ev.DispatchDeferred(flow_id=tx.flow_id, step_id=step_id))
+        reason = deferral_reason(step_id, tx.env.health_error(step_id))
+        if (event := deferral(tx.flow_id, step_id, ex, reason)) is not None:
+            tx.raise_(event)  # HEALTH-6: once per episode, with the reason
         tx.effect(ArmDispatch(step_id, tx.env.after(DISPATCH_RETRY_MS)))
     if changed:
         check_step_completion(tx, step_id, dispatch_more=True)
