@@ -25,9 +25,13 @@ WatchItem = FlowSnapshot | FlowEvent
 _SUB_ID = "argyll-sdk-watch"
 
 
+def _null() -> msgspec.Raw:
+    return msgspec.Raw(b"null")
+
+
 class _Item(msgspec.Struct):
     id: list[str]
-    data: msgspec.Raw | None = None
+    data: msgspec.Raw = msgspec.field(default_factory=_null)
     sequence: int = 0
 
 
@@ -110,7 +114,7 @@ class FlowWatch:
 
     def _snapshot(self, items: list[_Item]) -> list[WatchItem]:
         for item in items:
-            if item.id == ["flow", self.flow_id] and item.data is not None:
+            if item.id == ["flow", self.flow_id] and bytes(item.data) != b"null":
                 state = msgspec.json.decode(item.data, type=FlowState)
                 self._next_sequence = item.sequence
                 self.done = self._finished(state)
