@@ -1,4 +1,4 @@
-"""The engine command line: ``argyll serve --host --port --data-dir``."""
+"""The engine command line: ``argyll serve --host --port --data-dir --store --node-id``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from argyll.errors import ConfigError
+from argyll.errors import ConfigError, StoreError
 
 __all__ = ["run"]
 
@@ -26,6 +26,15 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="directory of the embedded SQLite store (default ./argyll-data)",
+    )
+    serve.add_argument(
+        "--store",
+        metavar="URL",
+        default=None,
+        help="shared store postgresql://USER@HOST:PORT/DB (or STORE_URL); default SQLite",
+    )
+    serve.add_argument(
+        "--node-id", default=None, help="name of this engine (or NODE_ID; default argyll-1)"
     )
     serve.add_argument(
         "--memory",
@@ -58,19 +67,25 @@ def run(argv: list[str]) -> int:
     from argyll.engine.config import Config
 
     try:
-        config = Config.from_env(host=args.host, port=args.port, data_dir=args.data_dir)
+        config = Config.from_env(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            store_url=args.store,
+            node_id=args.node_id,
+        )
     except ConfigError as exc:
         print(f"argyll: {exc}", file=sys.stderr)
         return 2
     if args.memory:
         from dataclasses import replace
 
-        config = replace(config, data_dir=None)
+        config = replace(config, data_dir=None, store_url="")
     from argyll.engine.serve import serve
 
     try:
         serve(config)
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"argyll: {exc}", file=sys.stderr)
         return 2
     return 0

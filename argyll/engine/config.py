@@ -73,6 +73,8 @@ class Config:
         )
     )
     node_id: str = "argyll-1"
+    #: ``postgresql://...`` runs on the shared PostgreSQL store; "" on SQLite in ``data_dir``.
+    store_url: str = ""
     env_label: str = ""
     health_interval_ms: int = 30_000
     limits: Limits = field(default_factory=Limits)
@@ -85,6 +87,8 @@ class Config:
         host: str | None = None,
         port: int | None = None,
         data_dir: Path | None = None,
+        store_url: str | None = None,
+        node_id: str | None = None,
     ) -> Config:
         """Read and validate the configuration; CLI values win over the environment.
 
@@ -113,6 +117,14 @@ class Config:
                 f'invalid RETRY_BACKOFF_TYPE: "{backoff_type}" (use {", ".join(_BACKOFF_TYPES)})'
             )
         webhook = env.get("WEBHOOK_BASE_URL", "") or f"http://localhost:{the_port}"
+        the_store = (env.get("STORE_URL", "") if store_url is None else store_url).strip()
+        if the_store:
+            from argyll.engine.store.postgres_url import parse_postgres_url
+
+            parse_postgres_url(the_store)  # a bad URL stops start-up here (one line)
+        the_node = (
+            node_id or env.get("NODE_ID", "") or env.get("RAFT_NODE_ID", "") or "argyll-1"
+        ).strip()
         return cls(
             host=the_host,
             port=the_port,
@@ -128,7 +140,8 @@ class Config:
                 max_backoff=max_backoff,
                 backoff_type=backoff_type,
             ),
-            node_id=env.get("RAFT_NODE_ID", "") or "argyll-1",
+            node_id=the_node,
+            store_url=the_store,
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
         )

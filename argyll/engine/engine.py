@@ -79,7 +79,7 @@ class Engine:
         from argyll.engine.store import open_store
 
         self.config = config
-        self.store: EventStore = store if store is not None else open_store(config.data_dir)
+        self.store: EventStore = store if store is not None else open_store(config)
         self.scripts = Scripts(ScriptLimits.from_env())
         self.clock: Clock = clock or SystemClock()
         self.scheduler = Scheduler(self.clock)

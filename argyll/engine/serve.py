@@ -32,15 +32,20 @@ def serve(config: Config) -> None:
 
     from argyll.engine.engine import Engine
     from argyll.engine.server.app import create_app
+    from argyll.engine.store.factory import claim_store, describe_store
 
     configure_logging(config)
-    if config.data_dir is not None:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+    # Raises StoreError/ConfigError (one line) before anything is served; the
+    # data-directory lock is held until the process ends.
+    lock = claim_store(config)
     engine = Engine(config)
     app = create_app(engine)
-    store = f"SQLite in {config.data_dir}" if config.data_dir is not None else "memory"
     logging.getLogger("argyll").info(
-        "serving on http://%s:%d (store: %s)", config.host, config.port, store
+        "serving on http://%s:%d (node %s, store: %s)",
+        config.host,
+        config.port,
+        config.node_id,
+        describe_store(config),
     )
     uvicorn.run(
         app,
@@ -59,3 +64,5 @@ def serve(config: Config) -> None:
         ws_per_message_deflate=False,
         ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
     )
+    if lock is not None:
+        lock.release()

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-ENGINE_LIBRARIES = ["hy", "lupa", "jsonpath_ng", "networkx", "aiohttp"]
+ENGINE_LIBRARIES = ["hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "asyncpg"]
 
 SCRIPT = """
 import importlib.util, json, sys

@@ -145,6 +145,7 @@ HEAVY_MODULES = [
     "lupa",
     "jsonpath_ng",
     "aiohttp",
+    "asyncpg",
     "starlette",
     "uvicorn",
     "websockets",

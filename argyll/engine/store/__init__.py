@@ -2,13 +2,13 @@
 
 ``EventStore`` (``base``) is the protocol the engine codes against;
 ``SQLiteStore`` is the durable embedded default, ``MemoryStore`` its
-in-memory twin for tests and throwaway engines. Nothing outside
-``sqlite.py`` and ``sqlite_writer.py`` knows about SQL.
+in-memory twin for tests and throwaway engines, ``PostgresStore``
+(``postgres``, imported on demand) the store several engines share.
+``factory`` picks one from the configuration. Nothing outside the
+``sqlite*`` and ``postgres*`` modules knows about SQL.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from argyll.engine.store.base import (
     AggregateId,
@@ -21,6 +21,7 @@ from argyll.engine.store.base import (
     NewEvent,
     StoredEvent,
 )
+from argyll.engine.store.factory import open_store
 from argyll.engine.store.memory import MemoryStore
 from argyll.engine.store.sqlite import SQLiteStore
 
@@ -38,14 +39,3 @@ __all__ = [
     "StoredEvent",
     "open_store",
 ]
-
-
-def open_store(data_dir: Path | None) -> EventStore:
-    """The store for a data directory: ``SQLiteStore`` there, or ``MemoryStore`` for ``None``.
-
-    The store is not opened yet: ``await store.open()`` before use and
-    ``await store.close()`` at the end.
-    """
-    if data_dir is None:
-        return MemoryStore()
-    return SQLiteStore(data_dir)

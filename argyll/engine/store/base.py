@@ -8,9 +8,14 @@ that assume nothing about SQLite:
   ``("flow", flow_id)``;
 - sequences start at 0 per aggregate and have no gaps (EVT-3);
 - ``append`` is atomic per batch and checks the expected next sequence
-  (optimistic concurrency), so several engines could share one store;
-- ``append_many`` commits many batches in one durable transaction (group
-  commit); a batch whose expected sequence is stale fails alone;
+  (optimistic concurrency), so several engines can share one store; how a
+  store batches concurrent appends into one transaction (group commit) is
+  its own business;
+- every committed event also gets a ``position``: one counter over all
+  aggregates, increasing in commit order, so that a subscriber (or another
+  engine on a shared store) can tail everything committed with
+  ``read_committed(after=last_seen)`` and never miss an event: once an
+  event at position *p* is visible, every event below *p* is visible too;
 - the flow index (EVT-13, TERM-8) is maintained by the store from the events
   it appends, in the same transaction: ``flow_started`` indexes a flow as
   ``active`` with its labels, ``flow_deactivated`` re-indexes it with its
@@ -54,13 +59,18 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """A committed event."""
+    """A committed event.
+
+    ``position`` is its place in the store-wide commit order (from 1, no
+    gaps within one store); 0 only for events built outside a store.
+    """
 
     aggregate_id: AggregateId
     sequence: int
     timestamp: datetime
     type: str
     data: bytes
+    position: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,20 +152,18 @@ class EventStore(Protocol):
                 aggregate's next sequence; nothing was written.
         """
 
-    async def append_many(
-        self, batches: list[AppendBatch]
-    ) -> list[list[StoredEvent] | ConcurrencyError]:
-        """Append several batches in one durable transaction (group commit).
-
-        Each result is the batch's stored events, or the ``ConcurrencyError``
-        of a batch that was skipped because its expected sequence was stale.
-        """
-
     async def read(self, aggregate_id: AggregateId, from_sequence: int = 0) -> list[StoredEvent]:
         """Events of an aggregate with ``sequence >= from_sequence``, in order."""
 
-    async def next_sequence(self, aggregate_id: AggregateId) -> int:
-        """The sequence the next event of the aggregate will get (EVT-3)."""
+    async def read_committed(self, after: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` committed events with ``position > after``, in position order.
+
+        Tailing with ``after`` = the last position seen never skips an event,
+        even when appends commit concurrently (from one engine or several).
+        """
+
+    async def last_position(self) -> int:
+        """The position of the last committed event (0 for an empty store)."""
 
     async def flow_entry(self, flow_id: str) -> FlowIndexEntry | None:
         """The index entry of a flow (children included), or ``None``."""

@@ -2,7 +2,8 @@
 
 This module holds no storage and does no I/O. It says, once for all stores:
 
-- how an aggregate ID becomes a single text key (``aggregate_key``);
+- how an aggregate ID becomes a single text key and back (``aggregate_key``,
+  ``aggregate_id``);
 - how event timestamps (unix microseconds) and index timestamps (unix
   nanoseconds, always whole microseconds so they round-trip exactly through
   ``datetime`` and ``IndexCursor.recent_ns``) are converted;
@@ -22,17 +23,22 @@ import msgspec
 
 from argyll.engine.store.base import (
     AggregateId,
+    AppendBatch,
     FlowIndexEntry,
     FlowIndexQuery,
     NewEvent,
+    StoredEvent,
 )
-from argyll.errors import StoreError
+from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = [
     "ACTIVE",
     "FLOW_DEACTIVATED",
     "FLOW_STARTED",
     "IndexChange",
+    "PreparedBatch",
+    "Results",
+    "aggregate_id",
     "aggregate_key",
     "commit_ns",
     "from_micros",
@@ -41,6 +47,7 @@ __all__ = [
     "index_change",
     "is_child",
     "order_key",
+    "prepare_batch",
     "query_entries",
     "to_micros",
     "to_ns",
@@ -49,6 +56,9 @@ __all__ = [
 ACTIVE = "active"
 FLOW_STARTED = "flow_started"
 FLOW_DEACTIVATED = "flow_deactivated"
+
+#: One result per appended batch: its stored events, or why it was skipped.
+Results = list[list[StoredEvent] | ConcurrencyError]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -67,6 +77,11 @@ def aggregate_key(aggregate_id: AggregateId) -> str:
     if not aggregate_id or key.count(_SEPARATOR) != len(aggregate_id) - 1:
         raise ValueError(f"invalid aggregate ID {list(aggregate_id)!r}")
     return key
+
+
+def aggregate_id(key: str) -> AggregateId:
+    """The aggregate ID of a text key (the inverse of ``aggregate_key``)."""
+    return tuple(key.split(_SEPARATOR))
 
 
 def to_micros(ts: datetime) -> int:
@@ -172,6 +187,38 @@ def index_change(aggregate_id: AggregateId, event: NewEvent) -> IndexChange | No
             f"terminal status expected, got {fields.status!r}"
         )
     return IndexChange(flow_id, fields.status, None)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """An ``AppendBatch`` checked and encoded before it reaches a writer.
+
+    Attributes:
+        aggregate_id: The aggregate.
+        key: Its text key (``index.aggregate_key``).
+        expected: The expected next sequence.
+        events: ``(unix microseconds, type, data)`` per event, in order.
+        changes: The index changes its events cause, in order.
+    """
+
+    aggregate_id: AggregateId
+    key: str
+    expected: int
+    events: list[tuple[int, str, bytes]]
+    changes: list[IndexChange]
+
+
+def prepare_batch(batch: AppendBatch) -> PreparedBatch:
+    """Check and encode a batch for a writer (its index changes derived first).
+
+    Raises:
+        StoreError: A payload cannot be indexed (``index_change``).
+        ValueError: The aggregate ID is invalid (``aggregate_key``).
+    """
+    agg = batch.aggregate_id
+    changes = [c for c in (index_change(agg, e) for e in batch.events) if c is not None]
+    events = [(to_micros(e.timestamp), e.type, e.data) for e in batch.events]
+    return PreparedBatch(agg, aggregate_key(agg), batch.expected_sequence, events, changes)
 
 
 def order_key(group: int, recent_ns: int, flow_id: str, descending: bool) -> tuple[int, int, str]:

@@ -48,6 +48,7 @@ class MemoryStore:
     def __init__(self, *, clock: Callable[[], int] = time.time_ns) -> None:
         self._clock = clock
         self._events: dict[AggregateId, list[StoredEvent]] = {}
+        self._log: list[StoredEvent] = []  # every event in position order, from 1
         self._index: dict[str, FlowIndexEntry] = {}
         self._last_ns = 0
         self._closed = False
@@ -101,12 +102,21 @@ class MemoryStore:
             if batch.expected_sequence != next_seq:
                 results.append(ConcurrencyError(agg, batch.expected_sequence, next_seq))
                 continue
+            base = len(self._log) + 1
             stored = [
-                StoredEvent(agg, next_seq + i, from_micros(to_micros(e.timestamp)), e.type, e.data)
+                StoredEvent(
+                    agg,
+                    next_seq + i,
+                    from_micros(to_micros(e.timestamp)),
+                    e.type,
+                    e.data,
+                    base + i,
+                )
                 for i, e in enumerate(batch.events)
             ]
             nexts[agg] = next_seq + len(stored)
             self._events.setdefault(agg, []).extend(stored)
+            self._log.extend(stored)
             applied.extend(batch_changes)
             results.append(stored)
         if nexts:
@@ -130,6 +140,17 @@ class MemoryStore:
         """Events of an aggregate with ``sequence >= from_sequence``, in order."""
         self._check_open()
         return list(self._events.get(aggregate_id, [])[max(from_sequence, 0) :])
+
+    async def read_committed(self, after: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with ``position > after``, in position order."""
+        self._check_open()
+        start = max(after, 0)
+        return self._log[start : start + max(limit, 0)]
+
+    async def last_position(self) -> int:
+        """The number of events appended so far (positions run from 1)."""
+        self._check_open()
+        return len(self._log)
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The number of events of the aggregate (EVT-3)."""

@@ -9,26 +9,24 @@ and index look-ups run inline on the event loop (they take tens of
 microseconds, less than a hop to a thread), flow queries and the active-flow
 scan run in a worker thread (they can scan the whole index).
 
-Schema (version 1, recorded in ``meta``):
+Schema (version 2, recorded in ``meta``; a version-1 file is migrated on
+open, and a newer one is refused):
 
-- ``events(aggregate, sequence, timestamp, type, data)``, primary key
-  ``(aggregate, sequence)``; ``aggregate`` is the aggregate ID joined by
-  U+001F, ``timestamp`` unix microseconds, ``data`` the JSON payload.
+- ``events(aggregate, sequence, timestamp, type, data, position)``, primary
+  key ``(aggregate, sequence)``; ``aggregate`` is the aggregate ID joined by
+  U+001F, ``timestamp`` unix microseconds, ``data`` the JSON payload,
+  ``position`` the store-wide commit order (unique; version 2 filled it
+  from the insertion order of older files). One writer assigns positions
+  inside its write transaction, so they grow in commit order and a tailer of
+  ``read_committed`` cannot miss one.
 - ``flow_index(flow_id, status, grp, timestamp_ns, neg_ns, labels,
   is_child)``: one row per flow (EVT-13); ``grp`` is the API-23 group and
   ``neg_ns = -timestamp_ns`` so both sort orders, and cursors in both orders,
   are plain index range scans.
 - ``flow_labels(flow_id, key, value)`` for label filters.
 
-A PostgreSQL store shared by several engines implements the same protocol
-with the same tables: ``aggregate`` as ``text[]``, ``timestamp`` as
-``timestamptz``, ``data`` as ``jsonb``. Each append batch runs inside a
-savepoint of the group's transaction; the primary key turns a lost
-expected-sequence race into a unique violation, which rolls back that
-savepoint only and becomes the batch's ``ConcurrencyError``. The flow index is
-upserted in the same transaction with ``now()`` as commit time and labels as
-``jsonb`` (``labels @> $1`` for the AND filter); the query order and cursor
-condition are the same row comparisons as below.
+``postgres.py`` implements the same protocol for several engines on one
+PostgreSQL database, with the same tables.
 """
 
 from __future__ import annotations
@@ -48,21 +46,31 @@ from argyll.engine.store.base import (
     FlowIndexQuery,
     StoredEvent,
 )
-from argyll.engine.store.index import aggregate_key, from_micros, index_change, to_micros
+from argyll.engine.store.index import (
+    Results,
+    aggregate_id,
+    aggregate_key,
+    from_micros,
+    prepare_batch,
+)
 from argyll.engine.store.sqlite_query import index_entry, query_index
-from argyll.engine.store.sqlite_writer import GroupCommitWriter, PreparedBatch, Results
+from argyll.engine.store.sqlite_writer import GroupCommitWriter
 from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = ["DB_FILE", "SCHEMA_VERSION", "SQLiteStore"]
 
 DB_FILE = "argyll.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_META = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
-) WITHOUT ROWID;
+) WITHOUT ROWID
+"""
+
+# _MIGRATIONS[n] takes a database from version n to n + 1.
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS events (
     aggregate TEXT NOT NULL,
     sequence INTEGER NOT NULL,
@@ -90,11 +98,24 @@ CREATE TABLE IF NOT EXISTS flow_labels (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS flow_labels_kv ON flow_labels (key, value);
 """
+# Before version 2 one writer appended in commit order, so the rowid order
+# (never renumbered: events are never deleted) is the commit order.
+_SCHEMA_V2 = """
+ALTER TABLE events ADD COLUMN position INTEGER;
+UPDATE events SET position = rowid;
+CREATE UNIQUE INDEX events_position ON events (position);
+"""
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
 
 _READ = (
-    "SELECT sequence, timestamp, type, data FROM events"
+    "SELECT sequence, timestamp, type, data, position FROM events"
     " WHERE aggregate = ? AND sequence >= ? ORDER BY sequence"
 )
+_READ_COMMITTED = (
+    "SELECT aggregate, sequence, timestamp, type, data, position FROM events"
+    " WHERE position > ? ORDER BY position LIMIT ?"
+)
+_LAST_POSITION = "SELECT max(position) FROM events"
 _NEXT_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = ?"
 _ENTRY = "SELECT flow_id, status, timestamp_ns, labels FROM flow_index WHERE flow_id = ?"
 _ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
@@ -183,21 +204,22 @@ class SQLiteStore:
     def _migrate(self, conn: sqlite3.Connection) -> int:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
-            (version,) = conn.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone()
-            if int(version) > SCHEMA_VERSION:
+            conn.execute(_META)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row is not None else 0
+            if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"event store {self.path} has schema version {version}; this engine"
                     f" supports up to {SCHEMA_VERSION}: upgrade the engine"
                 )
+            for script in _MIGRATIONS[version:]:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
             (last_ns,) = conn.execute("SELECT max(timestamp_ns) FROM flow_index").fetchone()
             conn.execute("COMMIT")
         except BaseException:
@@ -251,17 +273,10 @@ class SQLiteStore:
         writer = self._writer
         if writer is None or self._closing:
             raise StoreError("event store is closed")
-        prepared = [self._prepare(batch) for batch in batches]
+        prepared = [prepare_batch(batch) for batch in batches]
         if not prepared:
             return []
         return await writer.submit(prepared)
-
-    @staticmethod
-    def _prepare(batch: AppendBatch) -> PreparedBatch:
-        agg = batch.aggregate_id
-        changes = [c for c in (index_change(agg, e) for e in batch.events) if c is not None]
-        events = [(to_micros(e.timestamp), e.type, e.data) for e in batch.events]
-        return PreparedBatch(agg, aggregate_key(agg), batch.expected_sequence, events, changes)
 
     def _fetch_inline(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._reader_lock:
@@ -276,9 +291,22 @@ class SQLiteStore:
         """Events of an aggregate with ``sequence >= from_sequence``, in order."""
         rows = self._fetch_inline(_READ, (aggregate_key(aggregate_id), from_sequence))
         return [
-            StoredEvent(aggregate_id, seq, from_micros(micros), type_, data)
-            for seq, micros, type_, data in rows
+            StoredEvent(aggregate_id, seq, from_micros(micros), type_, data, pos)
+            for seq, micros, type_, data, pos in rows
         ]
+
+    async def read_committed(self, after: int, limit: int) -> list[StoredEvent]:
+        """Up to ``limit`` events with ``position > after``, in position order."""
+        rows = self._fetch_inline(_READ_COMMITTED, (after, max(limit, 0)))
+        return [
+            StoredEvent(aggregate_id(key), seq, from_micros(micros), type_, data, pos)
+            for key, seq, micros, type_, data, pos in rows
+        ]
+
+    async def last_position(self) -> int:
+        """The position of the last committed event (0 for an empty store)."""
+        ((last,),) = self._fetch_inline(_LAST_POSITION, ())
+        return int(last or 0)
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The sequence the next event of the aggregate will get (EVT-3)."""

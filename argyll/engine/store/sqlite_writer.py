@@ -7,6 +7,10 @@ caller's future on its own event loop. While one commit is being flushed the
 next group gathers, so the number of commits per second stays roughly
 constant while the number of events per commit grows with the load.
 
+Positions (the store-wide commit order) are assigned inside the write
+transaction from the last stored one, so they grow in commit order even
+with another process writing the same file.
+
 Sequences are checked inside the transaction (optimistic concurrency): a
 batch whose ``expected_sequence`` is stale is skipped and answered with a
 ``ConcurrencyError``; the other batches of the transaction still commit.
@@ -28,9 +32,11 @@ from dataclasses import dataclass
 
 import msgspec
 
-from argyll.engine.store.base import AggregateId, StoredEvent
+from argyll.engine.store.base import StoredEvent
 from argyll.engine.store.index import (
     IndexChange,
+    PreparedBatch,
+    Results,
     commit_ns,
     from_micros,
     group_of,
@@ -38,13 +44,13 @@ from argyll.engine.store.index import (
 )
 from argyll.errors import ConcurrencyError, StoreError
 
-__all__ = ["GroupCommitWriter", "PreparedBatch", "Results"]
-
-Results = list[list[StoredEvent] | ConcurrencyError]
+__all__ = ["GroupCommitWriter", "PreparedBatch", "Results"]  # the last two from index
 
 _INSERT_EVENT = (
-    "INSERT INTO events (aggregate, sequence, timestamp, type, data) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO events (aggregate, sequence, timestamp, type, data, position)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
+_LAST_POSITION = "SELECT max(position) FROM events"
 _NEXT_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = ?"
 _INDEX_COLUMNS = "flow_id, status, grp, timestamp_ns, neg_ns, labels, is_child"
 _INDEX_STARTED = (
@@ -63,25 +69,6 @@ _INSERT_LABEL = "INSERT INTO flow_labels (flow_id, key, value) VALUES (?, ?, ?)"
 
 # Past this many aggregates the sequence cache starts over (it is only a hint).
 _MAX_CACHED_SEQUENCES = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedBatch:
-    """An ``AppendBatch`` checked and encoded by the caller, ready to write.
-
-    Attributes:
-        aggregate_id: The aggregate.
-        key: Its text key (``index.aggregate_key``).
-        expected: The expected next sequence.
-        events: ``(unix microseconds, type, data)`` per event, in order.
-        changes: The index changes its events cause, in order.
-    """
-
-    aggregate_id: AggregateId
-    key: str
-    expected: int
-    events: list[tuple[int, str, bytes]]
-    changes: list[IndexChange]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +229,12 @@ class GroupCommitWriter:
     def _write(self, group: list[_Request]) -> tuple[list[Results], dict[str, int], int]:
         conn = self._conn
         nexts: dict[str, int] = {}
-        rows: list[tuple[str, int, int, str, bytes]] = []
+        rows: list[tuple[str, int, int, str, bytes, int]] = []
         changes: list[IndexChange] = []
         outcomes: list[Results] = []
+        # Inside BEGIN IMMEDIATE no other writer runs: positions follow commits.
+        (last_position,) = conn.execute(_LAST_POSITION).fetchone()
+        position = int(last_position or 0)
         for request in group:
             results: Results = []
             for batch in request.batches:
@@ -263,8 +253,9 @@ class GroupCommitWriter:
                 stored: list[StoredEvent] = []
                 agg = batch.aggregate_id
                 for seq, (micros, type_, data) in enumerate(batch.events, next_seq):
-                    rows.append((key, seq, micros, type_, data))
-                    stored.append(StoredEvent(agg, seq, from_micros(micros), type_, data))
+                    position += 1
+                    rows.append((key, seq, micros, type_, data, position))
+                    stored.append(StoredEvent(agg, seq, from_micros(micros), type_, data, position))
                 nexts[key] = next_seq + len(stored)
                 changes.extend(batch.changes)
                 results.append(stored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -11,7 +12,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_helpers import FakeClock, deactivated, event, make_store, run, started
+from store_helpers import (
+    FakeClock,
+    deactivated,
+    event,
+    make_store,
+    one_loop,
+    pg_schema,
+    require_postgres,
+    run,
+    started,
+)
 
 from argyll.engine.store import (
     AppendBatch,
@@ -120,8 +131,11 @@ async def check(
     assert keys == sorted(keys)
 
 
-@pytest.mark.parametrize(("kind", "examples"), [("memory", 150), ("sqlite", 30)])
+@pytest.mark.parametrize(("kind", "examples"), [("memory", 150), ("sqlite", 30), ("postgres", 15)])
 def test_index_matches_model(kind: str, examples: int) -> None:
+    if kind == "postgres":
+        require_postgres()
+
     @settings(
         max_examples=examples,
         deadline=None,
@@ -129,10 +143,11 @@ def test_index_matches_model(kind: str, examples: int) -> None:
     )
     @given(rounds=ROUNDS, query=QUERIES)
     def prop(rounds: list[list[tuple[str, NewEvent]]], query: FlowIndexQuery) -> None:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory() as tmp, one_loop(), contextlib.ExitStack() as stack:
+            url = stack.enter_context(pg_schema()) if kind == "postgres" else ""
 
             async def main() -> None:
-                store = make_store(kind, Path(tmp), FakeClock())
+                store = make_store(kind, Path(tmp), FakeClock(), url)
                 await store.open()
                 try:
                     await check(store, rounds, query)

@@ -17,6 +17,7 @@ from argyll.engine.store import (
     MemoryStore,
     SQLiteStore,
     open_store,
+    sqlite,
     sqlite_query,
 )
 from argyll.engine.store.sqlite_query import prefix_end
@@ -39,7 +40,7 @@ def test_creates_the_database_in_wal_mode(tmp_path: Path) -> None:
     with sqlite3.connect(data_dir / "argyll.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            "1",
+            "2",
         )
     conn.close()
 
@@ -284,3 +285,35 @@ def test_the_same_instance_reopens_after_close(tmp_path: Path) -> None:
         assert store.status()["open"] is False
 
     run(main())
+
+
+def test_a_version_1_file_gets_positions_in_insertion_order(tmp_path: Path) -> None:
+    """Files written before positions existed are migrated on open."""
+    with sqlite3.connect(tmp_path / "argyll.db") as conn:
+        conn.executescript(sqlite._META + ";" + sqlite._SCHEMA_V1)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        rows = [("flow\x1fb", 0), ("catalog", 0), ("flow\x1fb", 1), ("flow\x1fa", 0)]
+        conn.executemany(
+            "INSERT INTO events VALUES (?, ?, 0, 't', x'7b7d')", [(a, s) for a, s in rows]
+        )
+    conn.close()
+
+    async def main() -> None:
+        store = SQLiteStore(tmp_path)
+        await store.open()
+        old = await store.read_committed(0, 10)
+        assert [(e.aggregate_id, e.sequence, e.position) for e in old] == [
+            (("flow", "b"), 0, 1),
+            (("catalog",), 0, 2),
+            (("flow", "b"), 1, 3),
+            (("flow", "a"), 0, 4),
+        ]
+        (new,) = await store.append(AppendBatch(("flow", "a"), 1, [event()]))
+        assert new.position == 5 and await store.last_position() == 5
+        await store.close()
+
+    run(main())
+    with sqlite3.connect(tmp_path / "argyll.db") as conn:
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        assert version == ("2",)
+    conn.close()
