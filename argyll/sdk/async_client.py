@@ -68,6 +68,11 @@ class AsyncClient:
         """Seconds per request."""
         return self.core.timeout
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The underlying httpx client (its connection pool); ``AsyncContext`` posts through it."""
+        return self._http
+
     def __repr__(self) -> str:
         return f"AsyncClient({self.base_url!r})"
 

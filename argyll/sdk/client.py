@@ -85,6 +85,11 @@ class Client:
         """Seconds per request."""
         return self.core.timeout
 
+    @property
+    def http(self) -> httpx.Client:
+        """The underlying httpx client (its connection pool); ``AsyncContext`` posts through it."""
+        return self._http
+
     def __repr__(self) -> str:
         return f"Client({self.base_url!r})"
 

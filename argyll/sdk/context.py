@@ -10,10 +10,12 @@ step server.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import httpx
 import msgspec
 
 from argyll.errors import WebhookError
@@ -39,6 +41,17 @@ HEADER_METADATA = {
     "Argyll-Receipt-Token": "receipt_token",
     "Argyll-Webhook-URL": "webhook_url",
 }
+
+_pool_lock = threading.Lock()
+_sync_pool: list[httpx.Client] = []
+
+
+def _shared_sync_pool() -> httpx.Client:
+    """One process-wide blocking pool for contexts whose engine client has none."""
+    with _pool_lock:
+        if not _sync_pool:
+            _sync_pool.append(httpx.Client())
+        return _sync_pool[0]
 
 
 class _Invocation:
@@ -191,6 +204,21 @@ class AsyncContext:
         body = msgspec.json.encode(problem_details(422, message))
         return self._post(body, PROBLEM_CONTENT_TYPE)
 
+    def _sync_http(self) -> httpx.Client:
+        """The blocking pool: the sync engine client's, else a process-wide one."""
+        client = self.context.client.client
+        http = getattr(client, "http", None)
+        if isinstance(http, httpx.Client) and not http.is_closed:
+            return http
+        return _shared_sync_pool()
+
+    def _async_http(self) -> httpx.AsyncClient | None:
+        """The awaited pool: the async engine client's (``None``: one per post)."""
+        http = getattr(self.context.client.client, "http", None)
+        if isinstance(http, httpx.AsyncClient) and not http.is_closed:
+            return http
+        return None
+
     def success(self, outputs: dict[str, Any]) -> None:
         """Complete the work item with ``outputs`` (POSTed as a JSON object), blocking.
 
@@ -199,7 +227,7 @@ class AsyncContext:
                 answered 4xx, or 5xx/network errors persisted through
                 ``max_attempts`` attempts.
         """
-        self._success(outputs).send()
+        self._success(outputs).send(self._sync_http())
 
     def complete(self, outputs: dict[str, Any]) -> None:
         """Same as ``success(outputs)``."""
@@ -213,11 +241,11 @@ class AsyncContext:
         Raises:
             WebhookError: As for ``success``.
         """
-        self._failure(message).send()
+        self._failure(message).send(self._sync_http())
 
     async def asuccess(self, outputs: dict[str, Any]) -> None:
         """``success`` without blocking the event loop: ``await async_ctx.asuccess({...})``."""
-        await self._success(outputs).asend()
+        await self._success(outputs).asend(self._async_http())
 
     async def acomplete(self, outputs: dict[str, Any]) -> None:
         """Same as ``await asuccess(outputs)``."""
@@ -225,4 +253,4 @@ class AsyncContext:
 
     async def afail(self, message: str) -> None:
         """``fail`` without blocking the event loop: ``await async_ctx.afail("...")``."""
-        await self._failure(message).asend()
+        await self._failure(message).asend(self._async_http())

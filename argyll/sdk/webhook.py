@@ -1,18 +1,18 @@
 """Posting an async step's result to its webhook (ASYNC-4), blocking or awaited.
 
 Both ways share the retry policy (5xx and network errors are retried with
-backoff, 4xx is final) and reuse pooled connections: one ``httpx.Client``
-per process for the blocking posts, one ``httpx.AsyncClient`` per event loop
-for the awaited ones, whose backoff is ``asyncio.sleep`` so the loop keeps
-running. No bearer token is sent: the webhook URL carries its own credential.
+backoff, 4xx is final). They reuse the connection pool of the handler's
+engine client: ``httpx.Client`` for the blocking post, ``httpx.AsyncClient``
+for the awaited one, whose backoff is ``asyncio.sleep`` so the event loop
+keeps running. Requests are built by hand and ``send``-ed, so the client's
+default headers (its bearer token) are not sent: the webhook URL carries
+its own credential.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 import httpx
@@ -22,29 +22,6 @@ from argyll.errors import WebhookError
 __all__ = ["WebhookPost"]
 
 _MAX_BACKOFF = 8.0
-_HEADERS = {"Accept": "application/json", "User-Agent": "argyll-python-sdk"}
-
-_lock = threading.Lock()
-_sync_pool: httpx.Client | None = None
-_async_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _client() -> httpx.Client:
-    global _sync_pool
-    with _lock:
-        if _sync_pool is None:
-            _sync_pool = httpx.Client(headers=_HEADERS, follow_redirects=True)
-        return _sync_pool
-
-
-def _async_client() -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    client = _async_pools.get(loop)
-    if client is None:
-        client = _async_pools[loop] = httpx.AsyncClient(headers=_HEADERS, follow_redirects=True)
-    return client
 
 
 @dataclass(frozen=True)
@@ -59,13 +36,27 @@ class WebhookPost:
     max_attempts: int = 5
     backoff: float = 0.5
 
-    def _delays(self) -> list[float]:
-        """The pause after each failed attempt but the last."""
-        delays, delay = [], self.backoff
+    def _request(self) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            self.url,
+            content=self.body,
+            headers={
+                "Content-Type": self.content_type,
+                "Accept": "application/json",
+                "User-Agent": "argyll-python-sdk",
+            },
+            extensions={"timeout": httpx.Timeout(self.timeout).as_dict()},
+        )
+
+    def _delays(self) -> list[float | None]:
+        """The pause after each attempt; ``None`` after the last."""
+        delays: list[float | None] = []
+        delay = self.backoff
         for _ in range(max(1, self.max_attempts) - 1):
             delays.append(delay)
             delay = min(delay * 2, _MAX_BACKOFF)
-        return delays
+        return [*delays, None]
 
     def _failure(self, response: httpx.Response) -> str:
         """The failure of ``response`` to retry; raises on a final (4xx) answer."""
@@ -85,19 +76,16 @@ class WebhookPost:
             status,
         )
 
-    def send(self) -> None:
-        """Post, blocking (and sleeping between retries).
+    def send(self, http: httpx.Client) -> None:
+        """Post through ``http``'s pool, blocking (and sleeping between retries).
 
         Raises:
             WebhookError: A 4xx answer, or every attempt failed.
         """
-        headers = {"Content-Type": self.content_type}
         failure, status = "", None
-        for delay in [*self._delays(), None]:
+        for delay in self._delays():
             try:
-                response = _client().post(
-                    self.url, content=self.body, headers=headers, timeout=self.timeout
-                )
+                response = http.send(self._request(), follow_redirects=True)
             except httpx.HTTPError as exc:
                 failure, status = f"{type(exc).__name__}: {exc}", None
             else:
@@ -108,15 +96,19 @@ class WebhookPost:
                 time.sleep(delay)
         raise self._gave_up(failure, status)
 
-    async def asend(self) -> None:
-        """Post without blocking the event loop; see ``send``."""
-        headers = {"Content-Type": self.content_type}
+    async def asend(self, http: httpx.AsyncClient | None) -> None:
+        """Post through ``http``'s pool (``None``: a pool for this post) without blocking.
+
+        Raises:
+            WebhookError: As for ``send``.
+        """
+        if http is None:
+            async with httpx.AsyncClient() as own:
+                return await self.asend(own)
         failure, status = "", None
-        for delay in [*self._delays(), None]:
+        for delay in self._delays():
             try:
-                response = await _async_client().post(
-                    self.url, content=self.body, headers=headers, timeout=self.timeout
-                )
+                response = await http.send(self._request(), follow_redirects=True)
             except httpx.HTTPError as exc:
                 failure, status = f"{type(exc).__name__}: {exc}", None
             else:
