@@ -28,6 +28,7 @@ from argyll.engine.flow import decide
 from argyll.engine.flow.tx import InvokeWork, Tx
 from argyll.engine.flow.work import TooManyWorkItems
 from argyll.engine.flows import (
+    check_init_types,
     check_start_request,
     index_query,
     query_response,
@@ -52,7 +53,7 @@ from argyll.model.flow import FlowState
 from argyll.model.ids import sanitize_id
 from argyll.model.plan import ExecutionPlan
 from argyll.model.requests import FlowQuery, FlowStartRequest
-from argyll.model.step import Step, step_arg_names
+from argyll.model.step import Step, output_inner_names, step_arg_names
 
 __all__ = ["Engine"]
 
@@ -272,13 +273,19 @@ class Engine:
 
     async def start_flow(self, req: FlowStartRequest) -> str:
         """API-21 / FLOW-1..9: returns the sanitized flow ID once durable."""
+        flow_id, _ = await self.start_flow_request(req)
+        return flow_id
+
+    async def start_flow_request(self, req: FlowStartRequest) -> tuple[str, bool]:
+        """API-21 / FLOW-1..9: (sanitized flow ID, True if newly started) once durable."""
         flow_id = check_start_request(req, self.config.limits)
         plan = self._plan(req.goals, req.init, preview=False)
         missing = [n for n in plan.required if not req.init.get(n)]
         if missing:
             raise BadRequestError(f"required inputs not provided: [{' '.join(missing)}]")
-        await self.start_planned(flow_id, plan, req.init, labels=req.labels)
-        return flow_id
+        check_init_types(req.init, self.catalog.graph.declared_types)  # FLOW-2 (revised)
+        started = await self.start_planned(flow_id, plan, req.init, labels=req.labels)
+        return flow_id, started
 
     async def existing_start(self, flow_id: str) -> ev.FlowStarted | None:
         """The ``flow_started`` payload of an existing flow, if any."""
@@ -384,7 +391,7 @@ class Engine:
             args = {n: effect.args.get(n) for n in names}
             try:
                 outputs = await self.scripts.run(
-                    step.script.language, step.script.script, names, args
+                    step.script.language, step.script.script, names, args, output_inner_names(step)
                 )
             except ScriptError as exc:
                 return decide.Outcome("permanent", error=exc.message)  # SCRIPT-5

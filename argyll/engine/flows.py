@@ -7,6 +7,7 @@ duplicate-start comparison (FLOW-3) and query validation and cursors (API-23).
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from argyll.model.ids import is_valid_id_text, sanitize_id
 from argyll.model.requests import FlowListResponse, FlowQuery, FlowStartRequest
 
 __all__ = [
+    "check_init_types",
     "check_start_request",
     "decode_cursor",
     "encode_cursor",
@@ -53,6 +55,47 @@ def check_start_request(req: FlowStartRequest, limits: Limits) -> str:
     if len(req.labels) > limits.labels:
         raise BadRequestError(f"too many labels: maximum is {limits.labels}")
     return flow_id
+
+
+_JSON_TYPES: dict[type, str] = {
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value (``string``, ``number``, ...)."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def check_init_types(
+    init: dict[str, list[Any]], declared: Callable[[str], Mapping[str, int]]
+) -> None:
+    """FLOW-2 (revised): init values must have the type the catalog declares.
+
+    ``declared(name)`` counts the catalog's declarations of ``name`` by type
+    (``""`` = untyped). A name declared with exactly one type other than
+    untyped and ``any`` is checked; any other name accepts every value.
+
+    Raises:
+        BadRequestError: ``invalid init value for <name>: expected <type>, got <JSON type>``.
+    """
+    for name in sorted(init):
+        types = [t for t in declared(name) if t]
+        if len(types) != 1 or types[0] == "any":
+            continue
+        expected = types[0]
+        for value in init[name]:
+            got = json_type(value)
+            if got != expected:
+                raise BadRequestError(
+                    f"invalid init value for {name}: expected {expected}, got {got}"
+                )
 
 
 def same_start(existing: FlowStarted, goals: list[str], init: dict[str, list[Any]]) -> bool:

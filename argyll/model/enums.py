@@ -65,7 +65,7 @@ class InputCollect(StrEnum):
 
 
 class ScriptLanguage(StrEnum):
-    """Script languages (DATA-12); ``jpath`` is not a step-script language."""
+    """Script languages (DATA-12); all three run step scripts (JPATH-4)."""
 
     ALE = "ale"
     LUA = "lua"

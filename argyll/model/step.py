@@ -29,6 +29,7 @@ __all__ = [
     "WorkConfig",
     "inner_name",
     "input_collect",
+    "output_inner_names",
     "step_arg_names",
     "with_work_defaults",
 ]
@@ -276,6 +277,11 @@ def step_arg_names(step: Step) -> list[str]:
     return sorted(
         {inner_name(n, s) for n, s in step.attrs().items() if s.role in RUNTIME_INPUT_ROLES}
     )
+
+
+def output_inner_names(step: Step) -> list[str]:
+    """Sorted inner names of the step's outputs (the keys a raw result uses, MAP-1)."""
+    return sorted({inner_name(n, s) for n, s in step.attrs().items() if s.role == "output"})
 
 
 def with_work_defaults(step: Step, defaults: WorkConfig) -> Step:

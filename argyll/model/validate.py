@@ -45,7 +45,7 @@ COLLECT_MODES = ("first", "last", "all", "some", "none")
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 BACKOFF_TYPES = ("fixed", "linear", "exponential")
 SCRIPT_LANGUAGES = ("ale", "lua", "jpath")
-STEP_SCRIPT_LANGUAGES = ("ale", "lua")
+STEP_SCRIPT_LANGUAGES = ("ale", "lua", "jpath")
 MAX_DEADLINE_MS = 31_536_000_000
 
 #: ``check(language, source, arg_names, purpose)`` returns an error text, or

@@ -214,7 +214,7 @@ class StepDefinition:
         return self.with_script_language("ale", script)
 
     def with_script_language(self, language: str, script: str) -> Self:
-        """Make it a script step in ``language`` (``ScriptLanguage.ALE`` or ``LUA``)."""
+        """Make it a script step in ``language`` (``ScriptLanguage.ALE``, ``LUA`` or ``JPATH``)."""
         return self._with(type="script", script=ScriptConfig(language=str(language), script=script))
 
     def with_flow_goals(self, *goals: str) -> Self:

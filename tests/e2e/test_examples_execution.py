@@ -32,7 +32,15 @@ def test_http_steps_example(isolated_engine_url: str) -> None:  # HTTP-1, ASYNC-
     assert result == {"status": "completed", "tracking": "TRK-c-42"}
 
 
-@pytest.mark.parametrize("name", ["script_step", "http_steps"])
+def test_jpath_step_example(isolated_engine_url: str) -> None:  # JPATH-4
+    result = load("jpath_step").main(isolated_engine_url)
+    assert result == {
+        "status": "completed",
+        "picked": [{"sku": "pen", "qty": 2}, {"sku": "pad", "qty": 1}],
+    }
+
+
+@pytest.mark.parametrize("name", ["script_step", "http_steps", "jpath_step"])
 def test_examples_say_how_to_run(name: str) -> None:
     text = (EXAMPLES / f"{name}.py").read_text()
     assert "To run things:" in text and "def main(engine_url: str)" in text

@@ -85,8 +85,8 @@ def test_kebab_case() -> None:
             "script language empty",
         ),
         (
-            {"type": "script", "http": None, "script": {"language": "jpath", "script": "$"}},
-            "invalid script language: jpath",
+            {"type": "script", "http": None, "script": {"language": "python", "script": "$"}},
+            "invalid script language: python",
         ),
         (
             {"type": "script", "http": None, "script": {"language": "lua", "script": ""}},

@@ -404,7 +404,9 @@ def test_conflicting_execution_configs_are_rejected(client: Client) -> None:
     with pytest.raises(StepValidationError, match="http not allowed for step type"):
         builder.build()
     with pytest.raises(StepValidationError, match="script language"):
-        client.new_step().with_name("J").with_script_language("jpath", "$.a").build()
+        client.new_step().with_name("J").with_script_language("python", "1").build()
+    # JPATH-4 (revised): jpath is a step script language
+    client.new_step().with_name("J").with_script_language(ScriptLanguage.JPATH, "$.a").build()
     with pytest.raises(StepValidationError, match="flow goals required"):
         client.new_step().with_name("F").with_flow_goals().build()
 

@@ -1,4 +1,4 @@
-"""The base install (no ``engine`` extra) imports the SDK and serves a step.
+"""The base install (no ``engine`` or ``cli`` extra) imports the SDK and serves a step.
 
 A fresh virtualenv gets ``pip install <copy of this package>`` (dependencies
 resolved normally, through pip's cache), then a script in it checks that no
@@ -19,6 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 ENGINE_LIBRARIES = ["hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "asyncpg"]
+CLI_LIBRARIES = ["click", "rich", "yaml", "mcp"]
 
 SCRIPT = """
 import importlib.util, json, sys
@@ -63,7 +64,7 @@ def test_base_install_serves_a_step_without_the_engine(tmp_path: Path) -> None:
         capture_output=True,
         timeout=240,
     )
-    code = SCRIPT % {"libs": ENGINE_LIBRARIES}
+    code = SCRIPT % {"libs": ENGINE_LIBRARIES + CLI_LIBRARIES}
     result = subprocess.run(
         [str(python), "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
@@ -86,6 +87,19 @@ def test_base_install_serves_a_step_without_the_engine(tmp_path: Path) -> None:
     lines = serve.stderr.strip().splitlines()
     assert len(lines) == 1, serve.stderr
     assert "pip install 'argyll[engine]'" in lines[0]
+
+    flows = subprocess.run(
+        [str(env_dir / "bin" / "argyll"), "flows", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flows.returncode == 2
+    assert flows.stderr.strip().splitlines() == [
+        "argyll: the command line needs the cli extra (missing click, rich, yaml, mcp): "
+        "pip install 'argyll[cli]'"
+    ]
 
 
 def test_engine_cli_names_the_extra_when_a_library_is_missing(

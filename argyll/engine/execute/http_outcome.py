@@ -15,6 +15,7 @@ __all__ = [
     "NO_OUTPUTS",
     "Outcome",
     "OutcomeKind",
+    "body_excerpt",
     "outputs_outcome",
     "permanent",
     "status_outcome",
@@ -40,6 +41,7 @@ NO_OUTPUTS: Final = Outcome("success")
 """Success without outputs (shared: Outcome is immutable)."""
 
 _PROBLEM_JSON: Final = "application/problem+json"
+_EXCERPT: Final = 200
 _decode_outputs = msgspec.json.Decoder(dict[str, Any] | None).decode
 _decode_any = msgspec.json.decode
 
@@ -70,9 +72,10 @@ def status_outcome(status: int, content_type: str, body: bytes) -> Outcome:
     Returns:
         ``transient`` for ``>= 500``, else ``permanent``, with the text
         ``step returned HTTP error: status <code>``, extended by
-        ``: <detail, else title>`` for an ``application/problem+json`` body.
+        ``: <detail, else title>`` for an ``application/problem+json`` body,
+        else by ``: <excerpt>`` of a non-empty body (:func:`body_excerpt`).
     """
-    error = f"step returned HTTP error: status {status}"
+    error = base = f"step returned HTTP error: status {status}"
     if body and _media_type(content_type) == _PROBLEM_JSON:
         try:
             problem = _decode_any(body)
@@ -86,9 +89,36 @@ def status_outcome(status: int, content_type: str, body: bytes) -> Outcome:
             # problem with only a type adds nothing readable, so no separator.
             if (kind or title or detail) and message:
                 error = f"{error}: {message}"
+    if error == base and (excerpt := body_excerpt(body)):
+        error = f"{error}: {excerpt}"  # HTTP-5 (revised): keep the cause
     if status >= 500:
         return transient(error)
     return permanent(error)
+
+
+def body_excerpt(body: bytes) -> str:
+    """A bounded excerpt of an error body (HTTP-5, revised).
+
+    A JSON object's ``error``, ``message`` or ``detail`` string (the first
+    found), else the body's first 200 characters of text; whitespace runs
+    become one space so the error stays on one line. ``""`` for an empty body.
+    """
+    if not body.strip():
+        return ""
+    try:
+        data = _decode_any(body)
+    except msgspec.DecodeError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("error", "message", "detail"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    return _one_line(body[: _EXCERPT * 4].decode("utf-8", "replace"))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:_EXCERPT]
 
 
 def outputs_outcome(body: bytes) -> Outcome:

@@ -56,8 +56,36 @@ def type_conflict(graph: AttributeGraph, facts: StepFacts) -> str | None:
             # The step's own previous version does not count (VAL-2).
             others = n - 1 if other == own else n
             if others > 0 and other != type_:
-                return f"attribute type conflict: {name}"
+                return _conflict_text(graph, facts, name, type_)
     return None
+
+
+def _type_text(type_: str) -> str:
+    return type_ or "untyped"
+
+
+def _conflict_text(graph: AttributeGraph, facts: StepFacts, name: str, type_: str) -> str:
+    """``attribute type conflict: <name>``, naming the steps and types involved (issue 16).
+
+    E.g. ``attribute type conflict: n: step "b" declares number; already
+    declared as string by step "a"``. Steps are listed in registration order.
+    """
+    sid = facts.step.id
+    by_type: dict[str, list[str]] = {}
+    for other_id in sorted(graph.facts, key=graph.registration_index):
+        if other_id == sid:
+            continue
+        other = dict(graph.facts[other_id].types).get(name)
+        if other is not None and other != type_:
+            by_type.setdefault(other, []).append(f'"{other_id}"')
+    parts = [
+        f"as {_type_text(t)} by step{'s' if len(ids) > 1 else ''} {', '.join(ids)}"
+        for t, ids in by_type.items()
+    ]
+    return (
+        f'attribute type conflict: {name}: step "{sid}" declares {_type_text(type_)}; '
+        f"already declared {' and '.join(parts)}"
+    )
 
 
 def attribute_cycle(graph: AttributeGraph, facts: StepFacts) -> str | None:

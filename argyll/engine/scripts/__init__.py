@@ -6,8 +6,10 @@ into bounded LRU caches and evaluates:
 
 - predicates, matches and mappings synchronously, in process, under the
   small ``eval`` budget (thread-safe; Lua gets one runtime per thread);
-- step scripts (:meth:`Scripts.run`) off the event loop in a warm pool of
-  worker processes with rlimits and a hard-kill watchdog.
+- step scripts (:meth:`Scripts.run`) off the event loop: Ale and Lua in a
+  warm pool of worker processes with rlimits and a hard-kill watchdog;
+  jpath queries (JPATH-4) on a thread under the script budget (a query
+  only selects from its document, its evaluation is metered node by node).
 
 Importing this package loads neither Hy, lupa nor jsonpath-ng and starts no
 process; each is loaded or started on first use.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["ScriptLimits", "Scripts"]
 
 _ALL_LANGUAGES = ("ale", "lua", "jpath")
-_SCRIPT_LANGUAGES = ("ale", "lua")
+_SCRIPT_LANGUAGES = ("ale", "lua", "jpath")
 _JPATH_CACHE = 10240
 _WORKER_HEADROOM = 256 << 20
 
@@ -74,10 +76,10 @@ class Scripts:
         """Compile-check a script (cached); registration calls this (VAL-1).
 
         Args:
-            language: ``ale``, ``lua`` or (not for ``purpose="script"``) ``jpath``.
+            language: ``ale``, ``lua`` or ``jpath``.
             source: The script text.
             arg_names: The step's runtime input names (``["value"]`` for matches).
-            purpose: What the script is for; step scripts reject jpath (JPATH-4).
+            purpose: What the script is for.
 
         Raises:
             ScriptCompileError: The compiler's error text, e.g.
@@ -223,21 +225,33 @@ class Scripts:
     # --- step scripts ---------------------------------------------------------------------
 
     async def run(
-        self, language: str, source: str, arg_names: Sequence[str], args: dict[str, Any]
+        self,
+        language: str,
+        source: str,
+        arg_names: Sequence[str],
+        args: dict[str, Any],
+        outputs: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """Run a step script (SCRIPT-1..3, 5, 6) and return its outputs map.
+        """Run a step script (SCRIPT-1..3, 5, 6; JPATH-4) and return its outputs map.
 
-        The script runs in a worker process (or, with ``workers=0``, on a
-        thread) under the script budget; the event loop is never blocked.
+        Ale and Lua run in a worker process (or, with ``workers=0``, on a
+        thread), jpath on a thread, all under the script budget; the event
+        loop is never blocked.
+
+        Args:
+            outputs: The inner names of the step's outputs: a jpath result
+                that is not a map goes to the only one, else to ``result``.
 
         Raises:
-            ScriptCompileError: The script does not compile (or is jpath).
+            ScriptCompileError: The script does not compile.
             ScriptRuntimeError: The script failed (``error calling procedure: ...``,
-                ``lua execution error: ...``).
+                ``lua execution error: ...``, ``jpath produced no matches``).
             ScriptLimitExceeded: Time, memory, size or depth limit.
         """
         self._language(language, "script")
         compiled = self._compile(language, source, arg_names)
+        if language == "jpath":
+            return await asyncio.to_thread(self._run_jpath, compiled, args, tuple(outputs))
         names = sorted(arg_names)
         executor = self._runner()
         loop = asyncio.get_running_loop()
@@ -253,6 +267,20 @@ class Scripts:
         else:
             key, payload = compiled, source
         return await pool.call_async(language, key, payload, names, args, self._script, executor)
+
+    def _run_jpath(
+        self, compiled: CompiledJPath, args: dict[str, Any], outputs: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """JPATH-4: query the argument map; shape the matches into outputs."""
+        from .jpath import find_values
+
+        values = find_values(compiled, dict(args), self._script)
+        if not values:
+            raise ScriptRuntimeError("jpath produced no matches", "jpath")
+        result = values[0] if len(values) == 1 else values
+        if type(result) is dict:
+            return result
+        return {outputs[0] if len(outputs) == 1 else "result": result}
 
     def _run_here(
         self, language: str, compiled: Any, source: str, names: list[str], args: dict[str, Any]

@@ -8,6 +8,7 @@ import msgspec
 from starlette.requests import Request
 
 from argyll.errors import BadRequestError
+from argyll.model.strict import decode_strict
 
 __all__ = ["decode_body", "read_body"]
 
@@ -34,16 +35,21 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def decode_body(body: bytes, type_: type[T]) -> T:
-    """Decode JSON into ``type_``; malformed JSON or wrong field types are a 400 (CONV-6).
+    """Decode a body a user wrote into ``type_`` (CONV-6): malformed JSON, wrong
+    field types and unknown fields (at any depth) are a 400.
 
     Raises:
-        BadRequestError: ``invalid JSON request: <detail>``.
+        BadRequestError: ``invalid JSON request: <detail>`` or
+            ``unknown field: <dotted path>``.
     """
     if not body.strip():
         raise BadRequestError("invalid JSON request: empty body")
     try:
-        return msgspec.json.decode(body, type=type_)
+        return decode_strict(body, type_)
     except msgspec.ValidationError as exc:
+        text = str(exc)
+        if text.startswith("unknown field: "):
+            raise BadRequestError(text) from None
         raise BadRequestError(f"invalid JSON request: {exc}") from None
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"invalid JSON request: {exc}") from None

@@ -27,8 +27,9 @@ def flow_routes(engine: Engine) -> list[Route]:
 
     async def start_flow(request: Request) -> JSONResponse:
         body = decode_body(await read_body(request, limits.flow_body), FlowStartRequest)
-        flow_id = await engine.start_flow(body)
-        return JSONResponse(FlowStartResponse(message="", flow_id=flow_id), status_code=201)
+        flow_id, started = await engine.start_flow_request(body)
+        message = "flow started" if started else "flow already exists"  # FLOW-3
+        return JSONResponse(FlowStartResponse(message=message, flow_id=flow_id), status_code=201)
 
     async def list_flows(_: Request) -> JSONResponse:
         return JSONResponse(await engine.list_flows())

@@ -356,7 +356,8 @@ def test_http5_2xx_non_object_is_permanent(step_service: StepService, body: byte
 @pytest.mark.parametrize("status", [400, 404, 409, 422])
 def test_http5_4xx_is_permanent(step_service: StepService, status: int) -> None:
     outcome = invoke(step(step_service.route(status=status, body=b"nope")))
-    assert outcome == Outcome("permanent", error=f"step returned HTTP error: status {status}")
+    # HTTP-5 (revised): the body's text is kept
+    assert outcome == Outcome("permanent", error=f"step returned HTTP error: status {status}: nope")
 
 
 def test_http5_other_non_2xx_is_permanent(step_service: StepService) -> None:
@@ -379,10 +380,13 @@ PROBLEM = {"Content-Type": "application/problem+json"}
         ({"title": "Bad Thing"}, PROBLEM, ": Bad Thing"),
         ({"title": "T", "detail": ""}, PROBLEM, ": T"),
         ({"detail": "d"}, {"Content-Type": "Application/Problem+JSON; charset=utf-8"}, ": d"),
-        ({"detail": "d"}, {"Content-Type": "application/json"}, ""),  # not problem+json
-        ({"status": 400}, PROBLEM, ""),  # no type, title or detail
-        ({"type": "about:blank"}, PROBLEM, ""),  # nothing readable to add
-        ({"detail": 5}, PROBLEM, ""),  # not a string
+        # HTTP-5 (revised): otherwise a JSON error/message/detail, else the text
+        ({"detail": "d"}, {"Content-Type": "application/json"}, ": d"),
+        ({"error": "db down", "detail": "d"}, {}, ": db down"),
+        ({"message": "m"}, {"Content-Type": "application/json"}, ": m"),
+        ({"status": 400}, PROBLEM, ': {"status": 400}'),  # no type, title or detail
+        ({"type": "about:blank"}, PROBLEM, ': {"type": "about:blank"}'),
+        ({"detail": 5}, PROBLEM, ': {"detail": 5}'),  # not a string
     ],
 )
 def test_http5_problem_json_extends_error(
@@ -395,7 +399,18 @@ def test_http5_problem_json_extends_error(
 
 def test_http5_invalid_problem_json_keeps_status_text(step_service: StepService) -> None:
     outcome = invoke(step(step_service.route(status=422, body=b"{oops", headers=PROBLEM)))
-    assert outcome == Outcome("permanent", error="step returned HTTP error: status 422")
+    assert outcome == Outcome("permanent", error="step returned HTTP error: status 422: {oops")
+
+
+def test_http5_text_excerpt_is_bounded_and_one_line(step_service: StepService) -> None:
+    body = b"<html>\n  <body>" + b"y" * 500 + b"</body>\n</html>"
+    outcome = invoke(step(step_service.route(status=404, body=body)))
+    expected = ("<html> <body>" + "y" * 500)[:200]
+    assert outcome == Outcome(
+        "permanent", error=f"step returned HTTP error: status 404: {expected}"
+    )
+    blank = invoke(step(step_service.route(status=404, body=b"  \n ")))
+    assert blank == Outcome("permanent", error="step returned HTTP error: status 404")
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 599])

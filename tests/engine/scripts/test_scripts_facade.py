@@ -24,14 +24,31 @@ def test_check_rejects_unknown_language(scripts: Scripts) -> None:
     assert caught.value.message == "invalid script language: python"
 
 
-def test_step_scripts_reject_jpath(scripts: Scripts) -> None:
-    """JPATH-4 / VAL-1: jpath is not a step script language."""
+def test_jpath_step_scripts(scripts: Scripts) -> None:
+    """JPATH-4 (revised): jpath runs step scripts over the argument map."""
+    scripts.check("jpath", "$.a", ["a"], "script")
     with pytest.raises(ScriptCompileError) as caught:
-        scripts.check("jpath", "$.a", [], "script")
-    assert caught.value.message == "invalid script language: jpath"
-    with pytest.raises(ScriptCompileError):
-        asyncio.run(scripts.run("jpath", "$.a", [], {}))
-    scripts.check("jpath", "$.a", [], "mapping")
+        scripts.check("jpath", "$..[", ["a"], "script")
+    assert caught.value.message == "jpath compile error: $..["
+    order = {"items": [{"sku": "a", "qty": 2}, {"sku": "b", "qty": 0}, {"sku": "c", "qty": 1}]}
+    source = "$.order.items[?@.qty > 0]"  # the issue's example
+
+    def run(src: str, args: dict[str, object], outputs: tuple[str, ...]) -> object:
+        return asyncio.run(scripts.run("jpath", src, sorted(args), args, outputs))
+
+    # several matches -> the list; a non-map goes to the only output
+    assert run(source, {"order": order}, ("picked",)) == {
+        "picked": [{"sku": "a", "qty": 2}, {"sku": "c", "qty": 1}]
+    }
+    # one match -> that value; a map result becomes the outputs by name
+    assert run("$.order.items[0]", {"order": order}, ("x", "y")) == {"sku": "a", "qty": 2}
+    # a scalar with no single output -> `result`
+    assert run("$.order.items[2].sku", {"order": order}, ("x", "y")) == {"result": "c"}
+    assert run("$.order.items[2].sku", {"order": order}, ()) == {"result": "c"}
+    # no match -> a runtime error (a permanent failure of the work item)
+    with pytest.raises(ScriptRuntimeError) as failed:
+        run("$.order.items[?@.qty > 5]", {"order": order}, ("picked",))
+    assert failed.value.message == "jpath produced no matches"
 
 
 def test_check_reports_compiler_text(scripts: Scripts) -> None:

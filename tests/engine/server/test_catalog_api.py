@@ -162,6 +162,5 @@ def test_invalid_json_is_400(api: Api) -> None:  # API-12, CONV-6
     r = api.http.post("/engine/step", json={"id": 5})
     assert r.status_code == 400 and r.json()["error"].startswith("invalid JSON request")
     r = httpx.post(f"{api.url}/engine/step", json={"id": "x", "unknown": {"deep": [1]}, "name": ""})
-    assert (
-        r.status_code == 400 and "step name empty" in r.json()["error"]
-    )  # CONV-6: unknown fields ignored
+    # CONV-6 (revised): unknown fields are rejected, not ignored
+    assert r.status_code == 400 and r.json()["error"] == "unknown field: unknown"

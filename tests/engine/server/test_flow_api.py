@@ -64,9 +64,11 @@ def test_start_checks_in_order(api: Api, uid: str) -> None:  # API-21, CFG-3, DA
 def test_duplicate_start_is_idempotent(api: Api, uid: str) -> None:  # FLOW-3
     api.register(producer(f"d-{uid}", f"o{uid}"))
     first = api.start(f"Dup {uid}", [f"d-{uid}"], {"n": [5]})
-    assert first.status_code == 201 and first.json() == {"message": "", "flow_id": f"dup-{uid}"}
+    assert first.status_code == 201
+    assert first.json() == {"message": "flow started", "flow_id": f"dup-{uid}"}
     again = api.start(f"dup-{uid}", [f"d-{uid}"], {"n": [5.0]}, labels={"other": "x"})
-    assert again.status_code == 201 and again.json() == first.json()
+    assert again.status_code == 201
+    assert again.json() == {"message": "flow already exists", "flow_id": f"dup-{uid}"}
     assert [e["type"] for e in api.events(f"dup-{uid}")].count("flow_started") == 1
     conflict = api.start(f"dup-{uid}", [f"d-{uid}"], {"n": [6]})
     assert conflict.status_code == 409
