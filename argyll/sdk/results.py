@@ -36,18 +36,66 @@ __all__ = [
 TERMINAL_STATUSES = frozenset({FlowStatus.COMPLETED, FlowStatus.FAILED})
 
 
+# Custom factories: msgspec never omits a field whose default comes from one,
+# so these fields are always in ``to_dict()``, as the engine always sends them.
+
+
 def _plan() -> ExecutionPlan:
     return ExecutionPlan()
+
+
+def _none() -> Any:
+    return None
+
+
+def _empty() -> str:
+    return ""
+
+
+def _zero() -> int:
+    return 0
+
+
+def _active() -> FlowStatus:
+    return FlowStatus.ACTIVE
+
+
+def _step_pending() -> StepStatus:
+    return StepStatus.PENDING
+
+
+def _work_pending() -> WorkStatus:
+    return WorkStatus.PENDING
+
+
+def _strings() -> list[str]:
+    return []
+
+
+def _flows() -> list[FlowSummary]:
+    return []
+
+
+def _data() -> dict[str, Any]:
+    return {}
+
+
+def _attributes() -> dict[str, list[AttributeValue]]:
+    return {}
+
+
+def _executions() -> dict[str, StepExecution]:
+    return {}
 
 
 class WorkItem(Wire, omit_defaults=True):
     """One work item of a step execution (API-52)."""
 
-    status: WorkStatus = WorkStatus.PENDING
+    status: WorkStatus = msgspec.field(default_factory=_work_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     next_retry_at: datetime = msgspec.field(default_factory=zero_time)
-    inputs: dict[str, Any] | None = None
+    inputs: dict[str, Any] | None = msgspec.field(default_factory=_none)
     outputs: dict[str, Any] | None = None
     error: str = ""
     retry_count: int = 0
@@ -56,10 +104,10 @@ class WorkItem(Wire, omit_defaults=True):
 class StepExecution(Wire, omit_defaults=True):
     """A step's execution in a flow (API-51)."""
 
-    status: StepStatus = StepStatus.PENDING
+    status: StepStatus = msgspec.field(default_factory=_step_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
-    inputs: dict[str, Any] | None = None
+    inputs: dict[str, Any] | None = msgspec.field(default_factory=_none)
     outputs: dict[str, Any] | None = None
     work_items: dict[str, WorkItem] = msgspec.field(default_factory=dict)
     error: str = ""
@@ -75,8 +123,8 @@ class FlowState(Wire, omit_defaults=True):
     or ``state.value("total")``.
     """
 
-    id: str = ""
-    status: FlowStatus = FlowStatus.ACTIVE
+    id: str = msgspec.field(default_factory=_empty)
+    status: FlowStatus = msgspec.field(default_factory=_active)
     created_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     deactivated_at: datetime = msgspec.field(default_factory=zero_time)
@@ -84,8 +132,8 @@ class FlowState(Wire, omit_defaults=True):
     plan: ExecutionPlan = msgspec.field(default_factory=_plan)
     metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     labels: dict[str, str] = msgspec.field(default_factory=dict)
-    attributes: dict[str, list[AttributeValue]] = msgspec.field(default_factory=dict)
-    executions: dict[str, StepExecution] = msgspec.field(default_factory=dict)
+    attributes: dict[str, list[AttributeValue]] = msgspec.field(default_factory=_attributes)
+    executions: dict[str, StepExecution] = msgspec.field(default_factory=_executions)
     error: str = ""
 
     @property
@@ -122,8 +170,8 @@ class FlowSummary(Wire, omit_defaults=True):
 class FlowPage(Wire, omit_defaults=True):
     """One page of ``POST /engine/flow/query`` (API-23)."""
 
-    flows: list[FlowSummary] = msgspec.field(default_factory=list)
-    count: int = 0
+    flows: list[FlowSummary] = msgspec.field(default_factory=_flows)
+    count: int = msgspec.field(default_factory=_zero)
     total: int = 0
     has_more: bool = False
     next_cursor: str = ""
@@ -139,8 +187,8 @@ class FlowEvent(Wire, omit_defaults=True):
     type: str
     sequence: int
     timestamp: datetime
-    aggregate_id: list[str] = msgspec.field(default_factory=list)
-    data: dict[str, Any] = msgspec.field(default_factory=dict)
+    aggregate_id: list[str] = msgspec.field(default_factory=_strings)
+    data: dict[str, Any] = msgspec.field(default_factory=_data)
 
     @property
     def flow_id(self) -> str:

@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 ENGINE_LIBRARIES = ["hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "asyncpg"]
-CLI_LIBRARIES = ["click", "rich", "yaml", "mcp"]
+CLI_LIBRARIES = ["rich", "yaml", "mcp"]  # click comes with uvicorn
 
 SCRIPT = """
 import importlib.util, json, sys
@@ -97,7 +97,7 @@ def test_base_install_serves_a_step_without_the_engine(tmp_path: Path) -> None:
     )
     assert flows.returncode == 2
     assert flows.stderr.strip().splitlines() == [
-        "argyll: the command line needs the cli extra (missing click, rich, yaml, mcp): "
+        "argyll: the command line needs the cli extra (missing rich, yaml, mcp): "
         "pip install 'argyll[cli]'"
     ]
 
