@@ -118,6 +118,7 @@ def test_watch_follows_a_flow_live_until_it_ends(engine_url: str, uid: str) -> N
             range(snapshot.sequence, snapshot.sequence + len(events))
         )
         assert events[0].flow_id == f"watch-{uid}"
+        client.unregister_step(f"gate-{uid}")  # no health probes of a stopped server
         # The watch saw exactly the history after the snapshot.
         history = flow.events()
         assert [e.type for e in history[snapshot.sequence :]][: len(events)] == [
@@ -179,6 +180,7 @@ def test_async_handler_gets_the_async_client_and_completes_by_awaiting(
                 .start()
                 .wait(timeout=15)
             )
+        client.unregister_step(f"shout-{uid}")  # no health probes of a stopped server
     assert seen == {"client": "AsyncFlowClient", "status": FlowStatus.ACTIVE}
     assert ok.status is FlowStatus.COMPLETED and ok.value(f"shout_{uid}") == "HEY"
     assert failed.status is FlowStatus.FAILED
