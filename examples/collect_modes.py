@@ -15,7 +15,7 @@ The vendor endpoints are served by this script on a loopback port; vendor
 ``c`` is down (HTTP 422), vendor ``b`` is slow.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/collect_modes.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/collect_modes.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ The flow fails as soon as the step fails, but it is deactivated only once
 both compensations have finished.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/compensation.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/compensation.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

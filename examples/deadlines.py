@@ -11,7 +11,7 @@ The profile and preferences endpoints are served by this script on a loopback
 port.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/deadlines.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/deadlines.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

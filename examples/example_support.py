@@ -1,6 +1,6 @@
 """Plumbing shared by the examples: a loopback step server, upserting steps,
 waiting for a flow. Not an example itself; the examples import it (Python puts
-the script's own folder on ``sys.path``, so ``python examples/<name>.py`` works).
+the script's own folder on ``sys.path``, so ``scripts/python examples/<name>.py`` works).
 """
 
 from __future__ import annotations

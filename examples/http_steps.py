@@ -5,7 +5,7 @@ under uvicorn in a background thread). The async endpoint answers 202 at
 once and posts its result to the ``Argyll-Webhook-URL`` a moment later.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/http_steps.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/http_steps.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """A jpath script step: pick the order items that have a quantity, with the SDK.
 
 To run things: start the engine (``scripts/serve``), then
-``.venv/bin/python examples/jpath_step.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/jpath_step.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

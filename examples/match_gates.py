@@ -12,7 +12,7 @@ gate does not match are skipped with ``required match did not match``; the
 flow completes because not every goal was pruned. No step server is needed.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/match_gates.py [channel]`` (set ENGINE_URL to use another
+``scripts/python examples/match_gates.py [channel]`` (set ENGINE_URL to use another
 engine; channel is postal, email or sms, default email).
 """
 

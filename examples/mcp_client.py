@@ -6,7 +6,7 @@ SDK's client to list the tools, register a step, preview its plan, start a
 flow and read the result back.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/mcp_client.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/mcp_client.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ restart. Steps with side effects must not be memoizable (and memoizable steps
 cannot have a compensate URL).
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/memoization.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/memoization.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ script prints what already happened and then every new event as it is
 committed, until the flow is deactivated (no work can still change it).
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/monitor_flow.py`` to start a small demo flow and watch it,
-or ``python examples/monitor_flow.py <flow id>`` to watch an existing one
+``scripts/python examples/monitor_flow.py`` to start a small demo flow and watch it,
+or ``scripts/python examples/monitor_flow.py <flow id>`` to watch an existing one
 (set ENGINE_URL to use another engine). ``websockets`` comes with
 ``uvicorn[standard]``, which the engine already installs.
 """
@@ -90,8 +90,20 @@ def start_demo(engine_url: str) -> str:
     """Register a two-step Lua chain and start a flow through it; returns its ID."""
     with httpx.Client(base_url=engine_url, timeout=10) as http:
         for step_id, source, arg, out in [
-            ("monitor-double", "return {doubled = n * 2}", "n", "doubled"),
-            ("monitor-label", 'return {label = "got " .. doubled}', "doubled", "label"),
+            # Attribute names of their own, so the demo runs on an engine that
+            # already has the quickstart's `n` or other examples' steps.
+            (
+                "monitor-double",
+                "return {monitor_doubled = monitor_n * 2}",
+                "monitor_n",
+                "monitor_doubled",
+            ),
+            (
+                "monitor-label",
+                'return {monitor_label = "got " .. monitor_doubled}',
+                "monitor_doubled",
+                "monitor_label",
+            ),
         ]:
             step = {
                 "id": step_id,
@@ -105,7 +117,7 @@ def start_demo(engine_url: str) -> str:
                 r = http.put(f"/engine/step/{step_id}", json=step)
             r.raise_for_status()
         flow_id = f"monitor-{uuid.uuid4().hex[:8]}"
-        body = {"id": flow_id, "goals": ["monitor-label"], "init": {"n": [21]}}
+        body = {"id": flow_id, "goals": ["monitor-label"], "init": {"monitor_n": [21]}}
         http.post("/engine/flow", json=body).raise_for_status()
         return flow_id
 

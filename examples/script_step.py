@@ -1,7 +1,7 @@
 """A script step in Lua and one in Ale, chained into one flow.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/script_step.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/script_step.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ flow waits for the webhook (ASYNC-1..5).
 
 To run it, start an engine (``python -m argyll serve``) and then::
 
-    python examples/sdk_async_step.py
+    scripts/python examples/sdk_async_step.py
 
 ``ENGINE_URL`` selects another engine (default ``http://localhost:8080``).
 The engine must be able to reach this process (the step server listens on

@@ -8,7 +8,7 @@ releases it. The flow ends ``failed`` with nothing left reserved.
 
 To run it, start an engine (``python -m argyll serve``) and then::
 
-    python examples/sdk_compensation.py
+    scripts/python examples/sdk_compensation.py
 
 ``ENGINE_URL`` selects another engine (default ``http://localhost:8080``).
 """

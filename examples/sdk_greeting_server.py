@@ -4,9 +4,9 @@ The handler receives the flow's ``guest_name`` and returns a ``greeting``.
 
 To run it, start an engine (``python -m argyll serve``) and then either
 
-- ``python examples/sdk_greeting_server.py`` to serve the step in the
+- ``scripts/python examples/sdk_greeting_server.py`` to serve the step in the
   background, run one flow through it and print the greeting; or
-- ``python examples/sdk_greeting_server.py --serve`` to register the step and
+- ``scripts/python examples/sdk_greeting_server.py --serve`` to register the step and
   serve it on ``STEP_PORT`` (default 8081) until Ctrl-C, as a real step
   service would (``STEP_HOSTNAME`` sets the host name the engine calls back).
 

@@ -7,7 +7,7 @@ server is involved: script steps run inside the engine.
 
 To run it, start an engine (``python -m argyll serve``) and then::
 
-    python examples/sdk_price_calculator.py
+    scripts/python examples/sdk_price_calculator.py
 
 ``ENGINE_URL`` selects another engine (default ``http://localhost:8080``).
 """

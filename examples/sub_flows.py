@@ -7,15 +7,15 @@ stored in the parent plan under ``children``.
 
 Each work item of the flow step starts one child flow with the ID
 ``<parent flow>:<step>:<token>``. The child's init holds the step's
-arguments under their inner names: ``cardnum`` goes in as ``card_number``,
-``order_total`` as ``amount``. When the child completes, the parent output
+arguments under their inner names: ``checkout_card`` goes in as ``card_number``,
+``checkout_total`` as ``amount``. When the child completes, the parent output
 ``payment_authorized`` is read from the child attribute ``approved``. Child
 flows are hidden from the flow list and query, but readable by ID.
 
 Both child steps are scripts, so no step server is needed.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/sub_flows.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/sub_flows.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations
@@ -55,8 +55,11 @@ STEPS: list[dict[str, Any]] = [
         "type": "flow",
         "flow": {"goals": ["approve-payment"]},
         "attributes": {
-            "cardnum": {"role": "required", "required": {"mapping": {"name": "card_number"}}},
-            "order_total": {"role": "required", "required": {"mapping": {"name": "amount"}}},
+            "checkout_card": {
+                "role": "required",
+                "required": {"mapping": {"name": "card_number"}},
+            },
+            "checkout_total": {"role": "required", "required": {"mapping": {"name": "amount"}}},
             "payment_authorized": {
                 "role": "output",
                 "output": {"mapping": {"name": "approved"}},
@@ -77,7 +80,7 @@ def main(engine_url: str) -> dict[str, Any]:
             json={
                 "id": flow_id,
                 "goals": ["authorize-payment"],
-                "init": {"cardnum": ["4111111111111111"], "order_total": [120]},
+                "init": {"checkout_card": ["4111111111111111"], "checkout_total": [120]},
             },
         ).raise_for_status()
         state = wait_done(http, flow_id)

@@ -12,7 +12,7 @@ under uvicorn in a background thread) and counts how many calls it serves at
 the same moment.
 
 To run things: start the engine (``scripts/serve``), then
-``python examples/work_items.py`` (set ENGINE_URL to use another engine).
+``scripts/python examples/work_items.py`` (set ENGINE_URL to use another engine).
 """
 
 from __future__ import annotations

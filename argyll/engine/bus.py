@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from argyll.engine.store.base import StoredEvent
+from argyll.engine.store.base import AggregateId, StoredEvent
 
-__all__ = ["EventBus"]
+__all__ = ["AggregateId", "EventBus", "StoredEvent", "Subscriber"]
 
 log = logging.getLogger("argyll.bus")
 

@@ -1,9 +1,11 @@
-"""The engine facade: wires store, catalog, planner, runner and effects together.
+"""The composition root and facade: wires the parts and offers the engine's use cases.
 
 It owns no business rules: validation lives in argyll.model, planning in
-engine/plan, flow decisions in engine/flow. Here we load state at start-up
-(REC-2), serialize catalog writes (CAT-8), and translate requests into
-decisions and decisions into commits.
+engine/plan, flow decisions in engine/flow, invocation in engine/execute.
+Here we build the parts, load state at start-up (REC-2), serialize catalog
+writes (CAT-8) and translate requests into decisions. It knows nothing of
+HTTP: ``server/`` owns the application, every route and the WebSocket hub,
+and talks only to this facade.
 """
 
 from __future__ import annotations
@@ -11,38 +13,35 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
-from starlette.routing import BaseRoute
 
-from argyll.engine.bus import EventBus
+from argyll.engine.bus import EventBus, Subscriber
 from argyll.engine.catalog import Catalog
 from argyll.engine.config import Config
-from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
+from argyll.engine.eventlog import rest_events
+from argyll.engine.execute.executor import Executor
 from argyll.engine.execute.memo import MemoCache
-from argyll.engine.execute.runner import FlowRunner
+from argyll.engine.execute.runner import FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
-from argyll.engine.flow import decide
-from argyll.engine.flow.tx import InvokeWork, Tx
-from argyll.engine.flow.work import TooManyWorkItems
+from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
     check_init_types,
     check_start_request,
     index_query,
     query_response,
-    same_start,
     summaries,
 )
 from argyll.engine.plan import build_plan
 from argyll.engine.plan.cache import PlanCache
+from argyll.engine.repository import Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler, SystemClock
-from argyll.engine.store.base import AppendBatch, EventStore, FlowIndexQuery
+from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery
 from argyll.errors import (
     BadRequestError,
-    ConcurrencyError,
-    ConflictError,
     InternalError,
     NotFoundError,
     ScriptCompileError,
@@ -53,15 +52,21 @@ from argyll.model.flow import FlowState
 from argyll.model.ids import sanitize_id
 from argyll.model.plan import ExecutionPlan
 from argyll.model.requests import FlowQuery, FlowStartRequest
-from argyll.model.step import Step, output_inner_names, step_arg_names
+from argyll.model.step import Step
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Snapshot"]
 
 log = logging.getLogger("argyll.engine")
 
+_CATALOG: AggregateId = ("catalog",)
+_CLUSTER: AggregateId = ("cluster",)
+
+#: A subscriber's starting point: the aggregate's state and its next sequence.
+Snapshot = tuple[Any, int]
+
 
 class Engine:
-    """One engine process: state, writers and effects.
+    """One engine process: its parts, wired, and the use cases they serve.
 
     Args:
         config: Validated configuration.
@@ -76,34 +81,58 @@ class Engine:
         from argyll.engine.execute.http import HTTPInvoker
         from argyll.engine.health_monitor import HealthMonitor
         from argyll.engine.scripts import ScriptLimits, Scripts
-        from argyll.engine.server.websocket import WebSocketHub
         from argyll.engine.store import open_store
 
         self.config = config
         self.store: EventStore = store if store is not None else open_store(config)
-        self.scripts = Scripts(ScriptLimits.from_env())
         self.clock: Clock = clock or SystemClock()
-        self.scheduler = Scheduler(self.clock)
         self.bus = EventBus()
+        self.repository = Repository(self.store, self.bus, config.timebox_cache_size)
+        self.scripts = Scripts(ScriptLimits.from_env())
+        self.scheduler = Scheduler(self.clock)
         self.memo = MemoCache(config.memo_cache_size)
         self.http = HTTPInvoker(default_timeout_ms=config.step_timeout_ms)
         self.catalog = Catalog(config.retry)
         self.plans = PlanCache()
-        self.runner = FlowRunner(self)
-        self.subflows = Subflows(self)
-        self.websocket_clients = 0
-        self.health = HealthMonitor(self)
-        self.websockets = WebSocketHub(self)
+        self.health = HealthMonitor(
+            self.repository,
+            self.catalog,
+            self.http,
+            self.scripts,
+            self.compile_check,
+            self.clock,
+            node_id=config.node_id,
+            interval=config.health_interval_ms / 1000,
+        )
+        self.runner = FlowRunner(
+            self.repository,
+            self.scheduler,
+            self.clock,
+            RunnerSettings(
+                retry=config.retry,
+                webhook_base_url=config.webhook_base_url,
+                max_work_items=config.limits.work_items,
+                token_key=secrets.token_bytes(32),
+            ),
+            scripts=self.scripts,
+            memo=self.memo,
+            unhealthy=self.health.unhealthy,
+            on_deferred=self.health.deferred,
+        )
+        self.runner.effects = Executor(self.scripts, self.http, Subflows(self.runner))
         self._catalog_lock = asyncio.Lock()
-        self._routes: list[BaseRoute] = []
+
+    @property
+    def role(self) -> str:
+        """This node's role (API-1 ``X-Argyll-Raft-State``): a single node leads."""
+        return "leader"
 
     # lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
         """Open the store, replay the catalog and recover active flows (REC-2)."""
         await self.store.open()
-        for event in await self.store.read(("catalog",)):
-            self.catalog.apply(decode_payload(event), event.timestamp)
+        await self.repository.replay(_CATALOG, self.catalog)
         await self.health.load()  # REC-2: health gates dispatch during recovery
         active = await self.store.active_flow_ids()
         for flow_id in active:
@@ -127,18 +156,28 @@ class Engine:
         self.scripts.close()
         await self.store.close()
 
-    def extra_routes(self) -> list[BaseRoute]:
-        """Routes contributed by optional features (webhooks, WebSocket)."""
-        from argyll.engine.server.routes_health import health_routes
-        from argyll.engine.server.routes_webhook import webhook_routes
-        from argyll.engine.server.websocket import websocket_routes
+    # subscriptions ---------------------------------------------------------
 
-        return [
-            *webhook_routes(self),
-            *health_routes(self),
-            *websocket_routes(self.websockets),
-            *self._routes,
-        ]
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive every committed batch of events, in commit order; returns the remover."""
+        return self.bus.subscribe(subscriber)
+
+    async def snapshot(self, aggregate: AggregateId) -> Snapshot | None:
+        """A subscriber's starting point for ``aggregate`` (WS-4).
+
+        Catalog and cluster are read without awaiting, so no commit can fall
+        between the state and its sequence. A flow is folded from committed
+        events only; ``None`` when it does not exist. Other aggregates have
+        no state: ``(None, 0)``.
+        """
+        if aggregate == _CATALOG:
+            return self.catalog_state(), self.catalog.next_sequence
+        if aggregate == _CLUSTER:
+            return self.health.cluster_state(), self.health.cluster.next_sequence
+        if len(aggregate) == 2 and aggregate[0] == "flow":
+            entry = await self.repository.committed_flow(aggregate[1])
+            return None if entry is None else (entry.state, entry.next_sequence)
+        return None, 0
 
     # scripts and health ----------------------------------------------------
 
@@ -152,10 +191,6 @@ class Engine:
             return exc.message
         return None
 
-    def dispatchable(self, step_id: str) -> bool:
-        """HEALTH-6: may work for ``step_id`` be dispatched on this node."""
-        return self.health.dispatchable(step_id)
-
     def step_health(self, step: Step) -> dict[str, str]:
         """A catalog step's health merged over nodes and resolved (API-16, HEALTH-5)."""
         health = self.health.resolved(step.id)
@@ -167,13 +202,7 @@ class Engine:
     # catalog -------------------------------------------------------------
 
     async def _append_catalog(self, payload: ev.Payload) -> None:
-        now = self.clock.now()
-        batch = AppendBatch(
-            ("catalog",), self.catalog.next_sequence, [encode_payload(payload, now)]
-        )
-        stored = await self.store.append(batch)
-        self.catalog.apply(payload, now)
-        self.bus.publish(stored)
+        await self.repository.commit_to(_CATALOG, self.catalog, [payload], self.clock.now())
 
     async def register_step(self, step: Step) -> Step:
         """API-12 / CAT-2: returns the submitted step with its sanitized ID."""
@@ -227,7 +256,7 @@ class Engine:
 
     async def catalog_events(self) -> dict[str, Any]:
         """API-4."""
-        return rest_events(await self.store.read(("catalog",)))
+        return rest_events(await self.repository.read(_CATALOG))
 
     def engine_state(self) -> dict[str, Any]:
         """API-2: catalog plus per-node health with every step filled in."""
@@ -237,16 +266,28 @@ class Engine:
         state["health"] = cluster.nodes_wire(self.catalog.steps)
         return state
 
-    def service_health(self) -> dict[str, Any]:
-        """API-1."""
-        return {
-            "service": "argyll-engine",
-            "status": "healthy",
-            "details": {
-                "websocket": {"clients": self.websocket_clients},
-                "backend": self.store.status(),
-            },
-        }
+    def store_status(self) -> dict[str, object]:
+        """Informational store status (API-1 ``details.backend``)."""
+        return self.store.status()
+
+    def cluster_state(self, filled: bool = False) -> dict[str, Any]:
+        """API-5 (``filled=False``) or API-15 (every catalog step per node)."""
+        return self.health.cluster_state(filled)
+
+    async def cluster_events(self) -> dict[str, Any]:
+        """API-6."""
+        return await self.health.events()
+
+    def resolved_health(self, step_id: str) -> Any:
+        """API-16: a catalog step's health merged over nodes and resolved.
+
+        Raises:
+            NotFoundError: no such step.
+        """
+        resolved = self.health.resolved(step_id)
+        if resolved is None:
+            raise NotFoundError(f"Health not found for step: {step_id}")
+        return resolved
 
     # plans and flows -------------------------------------------------------
 
@@ -284,68 +325,8 @@ class Engine:
         if missing:
             raise BadRequestError(f"required inputs not provided: [{' '.join(missing)}]")
         check_init_types(req.init, self.catalog.graph.declared_types)  # FLOW-2 (revised)
-        started = await self.start_planned(flow_id, plan, req.init, labels=req.labels)
+        started = await self.runner.start(flow_id, plan, req.init, labels=req.labels)
         return flow_id, started
-
-    async def existing_start(self, flow_id: str) -> ev.FlowStarted | None:
-        """The ``flow_started`` payload of an existing flow, if any."""
-        state = await self.runner.state(flow_id)
-        if state is None:
-            return None
-        first = await self.store.read(("flow", flow_id))
-        payload = decode_payload(first[0])
-        assert isinstance(payload, ev.FlowStarted)
-        return payload
-
-    async def start_planned(
-        self,
-        flow_id: str,
-        plan: ExecutionPlan,
-        init: dict[str, list[Any]],
-        *,
-        labels: dict[str, str] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> bool:
-        """Start a planned flow (FLOW-3 duplicates included); True if newly started.
-
-        Raises:
-            ConflictError: a different flow with this ID exists (409).
-            InternalError: preparing the initial steps failed (FLOW-9).
-        """
-        cached = await self.runner.cached_state(flow_id)
-        if cached is None:
-            # Optimistic: a new flow's first append expects sequence 0, so an
-            # existing flow shows up as a conflict without a read per start.
-            tx = self._decide_start(flow_id, plan, init, labels, metadata)
-            try:
-                await self.runner.create(flow_id, tx)
-                return True
-            except ConcurrencyError:
-                pass
-        existing = await self.existing_start(flow_id)
-        if existing is not None and same_start(existing, plan.goals, init):
-            return False
-        raise ConflictError(f"flow exists with different plan or init: {flow_id}")
-
-    def _decide_start(
-        self,
-        flow_id: str,
-        plan: ExecutionPlan,
-        init: dict[str, list[Any]],
-        labels: dict[str, str] | None,
-        metadata: dict[str, Any] | None,
-    ) -> Tx:
-        """FLOW-6/FLOW-9: the start decision; a work-item overflow is a 500."""
-        try:
-            return decide.start(
-                self.runner.env(), flow_id, plan, init, labels=labels, metadata=metadata
-            )
-        except TooManyWorkItems as exc:  # FLOW-9: a request problem, not an engine fault
-            log.warning("flow %s not started: %s", flow_id, exc)
-            raise InternalError(f"failed to start flow: {exc}") from exc
-        except Exception as exc:
-            log.exception("failed to start flow %s", flow_id)
-            raise InternalError(f"failed to start flow: {exc}") from exc
 
     async def get_flow(self, flow_id: str) -> FlowState:
         """API-24."""
@@ -363,7 +344,7 @@ class Engine:
 
     async def flow_events(self, flow_id: str) -> dict[str, Any]:
         """API-26."""
-        events = await self.store.read(("flow", flow_id))
+        events = await self.repository.read(flow_aggregate(flow_id))
         if not events:
             raise NotFoundError(f"flow not found: {flow_id}")
         return rest_events(events)
@@ -380,27 +361,17 @@ class Engine:
         entries, total = await self.store.query_flows(page)
         return query_response(entries, total, query.limit)
 
-    # invocation ------------------------------------------------------------
+    # results ---------------------------------------------------------------
 
-    async def invoke(
-        self, state: FlowState, step: Step, effect: InvokeWork
-    ) -> decide.Outcome | None:
-        """Run one work item by step type (TYPE-1); ``None`` when the result comes later."""
-        if step.type == "script" and step.script is not None:
-            names = step_arg_names(step)
-            args = {n: effect.args.get(n) for n in names}
-            try:
-                outputs = await self.scripts.run(
-                    step.script.language, step.script.script, names, args, output_inner_names(step)
-                )
-            except ScriptError as exc:
-                return decide.Outcome("permanent", error=exc.message)  # SCRIPT-5
-            return decide.Outcome("success", outputs)
-        if step.type in ("sync", "async"):
-            result = await self.http.invoke(step, effect.args, effect.metadata)
-            if step.type == "async" and result.kind == "success":
-                return None  # ASYNC-2: the webhook completes it
-            return decide.Outcome(result.kind, result.outputs, result.error)
-        if step.type == "flow":
-            return await self.subflows.start_child(state, step, effect)
-        return decide.Outcome("permanent", error=f"invalid step type: {step.type}")
+    async def record_webhook(
+        self, flow_id: str, step_id: str, token: str, content_type: str, body: bytes
+    ) -> None:
+        """API-40: record an async work item's result delivered by webhook.
+
+        Raises:
+            BadRequestError: unknown flow, step execution or token, or an
+                invalid body (ASYNC-4, ASYNC-5).
+        """
+        decision = webhook_decision(step_id, token, content_type, body)
+        if await self.runner.write(flow_id, decision) is None:
+            raise BadRequestError("Flow not found")

@@ -21,8 +21,9 @@ import os
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from argyll.engine.catalog import Catalog
 from argyll.engine.config import int_setting
-from argyll.engine.eventlog import decode_payload, encode_payload, rest_events
+from argyll.engine.eventlog import rest_events
 from argyll.engine.health import (
     ClusterState,
     HealthResolver,
@@ -31,12 +32,15 @@ from argyll.engine.health import (
     merge_nodes,
 )
 from argyll.engine.plan import build_plan
-from argyll.engine.store.base import AppendBatch
+from argyll.engine.repository import Repository
+from argyll.engine.scheduler import Clock
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, step_arg_names
+from argyll.model.validate import CompileCheck
 
 if TYPE_CHECKING:
-    from argyll.engine.engine import Engine
+    from argyll.engine.execute.http import HTTPInvoker
+    from argyll.engine.flow.tx import ScriptEvaluator
 
 __all__ = [
     "DEFAULT_INTERVAL_MS",
@@ -76,17 +80,39 @@ class HealthMonitor:
     """The local node's health records and the periodic checker.
 
     Args:
-        engine: The engine whose store, catalog, bus, HTTP pool and scripts
-            are used.
-        interval: Checker period in seconds (default: ``interval_from_env()``).
+        repository: Where cluster events are read and committed.
+        catalog: The step catalog (read only).
+        http: The shared outbound HTTP pool (probes).
+        scripts: Match evaluation for flow-step plans (HEALTH-5).
+        compile_check: The VAL-1 compile check (script steps' health).
+        clock: The engine clock.
+        node_id: This node's ID.
+        interval: Checker period in seconds.
     """
 
-    def __init__(self, engine: Engine, interval: float | None = None) -> None:
-        self.engine = engine
-        self.node_id = engine.config.node_id
+    def __init__(
+        self,
+        repository: Repository,
+        catalog: Catalog,
+        http: HTTPInvoker,
+        scripts: ScriptEvaluator,
+        compile_check: CompileCheck,
+        clock: Clock,
+        *,
+        node_id: str,
+        interval: float,
+    ) -> None:
+        self.repository = repository
+        self.catalog = catalog
+        self.http = http
+        self.scripts = scripts
+        self.compile_check = compile_check
+        self.clock = clock
+        self.node_id = node_id
         self.cluster = ClusterState([self.node_id])
-        self.interval = engine.config.health_interval_ms / 1000 if interval is None else interval
+        self.interval = interval
         self._local = self.cluster.nodes[self.node_id].health
+        self._unhealthy: Mapping[str, str] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._probes: set[asyncio.Task[None]] = set()
@@ -96,8 +122,23 @@ class HealthMonitor:
 
     async def load(self) -> None:
         """Replay the cluster aggregate (REC-1); call before recovering flows (REC-2)."""
-        for event in await self.engine.store.read(_CLUSTER):
-            self.cluster.apply(decode_payload(event), event.timestamp)
+        await self.repository.replay(_CLUSTER, self.cluster)
+        self._refresh_unhealthy()
+
+    def _refresh_unhealthy(self) -> None:
+        # A new mapping per change: decisions hold a snapshot that never moves.
+        self._unhealthy = {
+            sid: h.error for sid, h in self._local.items() if h.status == "unhealthy"
+        }
+
+    def unhealthy(self) -> Mapping[str, str]:
+        """HEALTH-6: the steps whose local record is ``unhealthy``, with their errors."""
+        return self._unhealthy
+
+    def deferred(self, step_id: str) -> None:
+        """A flow is holding work back for ``step_id``: re-probe it soon (HEALTH-6)."""
+        if step_id in self._unhealthy:
+            self._kick_reprobe(step_id)
 
     def dispatchable(self, step_id: str) -> bool:
         """HEALTH-6: work may be dispatched unless the local record is ``unhealthy``.
@@ -110,11 +151,6 @@ class HealthMonitor:
             return True
         self._kick_reprobe(step_id)
         return False
-
-    def gate_error(self, step_id: str) -> str:
-        """The local health error of a gated step: the deferral reason (HEALTH-6)."""
-        health = self._local.get(step_id)
-        return health.error if health is not None else ""
 
     async def record(self, updates: Mapping[str, HealthState]) -> bool:
         """Record local health for several steps in one commit; True if anything changed.
@@ -130,14 +166,8 @@ class HealthMonitor:
             ]
             if not payloads:
                 return False
-            now = self.engine.clock.now()
-            batch = AppendBatch(
-                _CLUSTER, self.cluster.next_sequence, [encode_payload(p, now) for p in payloads]
-            )
-            stored = await self.engine.store.append(batch)
-            for payload in payloads:
-                self.cluster.apply(payload, now)
-            self.engine.bus.publish(stored)
+            await self.repository.commit_to(_CLUSTER, self.cluster, payloads, self.clock.now())
+            self._refresh_unhealthy()
             return True
 
     async def reset(self, step: Step) -> None:
@@ -155,20 +185,15 @@ class HealthMonitor:
     def _compile_error(self, step: Step) -> str | None:
         assert step.script is not None
         script = step.script
-        return self.engine.compile_check(
-            script.language, script.script, step_arg_names(step), "script"
-        )
+        return self.compile_check(script.language, script.script, step_arg_names(step), "script")
 
     def _plan_goals(self, goals: list[str]) -> ExecutionPlan:
-        engine = self.engine
-        return build_plan(
-            engine.catalog.graph, goals, {}, preview=False, match=engine.scripts.match
-        )
+        return build_plan(self.catalog.graph, goals, {}, preview=False, match=self.scripts.match)
 
     def resolver(self, base: Mapping[str, HealthState] | None = None) -> HealthResolver:
         """A HEALTH-5 resolver over the current catalog (default base: local records)."""
         return HealthResolver(
-            self.engine.catalog.steps,
+            self.catalog.steps,
             self._local if base is None else base,
             self._plan_goals,
             self._compile_error,
@@ -176,17 +201,17 @@ class HealthMonitor:
 
     def resolved(self, step_id: str) -> HealthState | None:
         """API-16: merged over nodes and resolved; ``None`` if not in the catalog."""
-        if step_id not in self.engine.catalog.steps:
+        if step_id not in self.catalog.steps:
             return None
         return self.resolver(merge_nodes(self.cluster.nodes)).resolve(step_id)
 
     def cluster_state(self, filled: bool = False) -> dict[str, Any]:
         """API-5 (``filled=False``) or API-15 (every catalog step per node)."""
-        return self.cluster.to_wire(self.engine.catalog.steps if filled else ())
+        return self.cluster.to_wire(self.catalog.steps if filled else ())
 
     async def events(self) -> dict[str, Any]:
         """API-6: every cluster event."""
-        return rest_events(await self.engine.store.read(_CLUSTER))
+        return rest_events(await self.repository.read(_CLUSTER))
 
     # checker ---------------------------------------------------------------
 
@@ -213,7 +238,7 @@ class HealthMonitor:
     def _kick_reprobe(self, step_id: str) -> None:
         if self._task is None or step_id in self._reprobing:
             return
-        step = self.engine.catalog.steps.get(step_id)
+        step = self.catalog.steps.get(step_id)
         if step is None or not _has_probe(step):
             return
         self._reprobing.add(step_id)
@@ -225,7 +250,7 @@ class HealthMonitor:
         try:
             while not self.dispatchable_now(step.id):
                 await asyncio.sleep(min(delay, self.interval))
-                if self.engine.catalog.steps.get(step.id) is not step:
+                if self.catalog.steps.get(step.id) is not step:
                     return
                 await self._probe(step)
                 delay *= 2
@@ -255,7 +280,7 @@ class HealthMonitor:
         """
         loop = asyncio.get_running_loop()
         started = loop.time() if started is None else started
-        steps = list(self.engine.catalog.steps.values())
+        steps = list(self.catalog.steps.values())
         scripts = {
             s.id: default_health(s, self._compile_error) for s in steps if s.type == "script"
         }
@@ -279,8 +304,8 @@ class HealthMonitor:
     async def _probe(self, step: Step) -> None:
         assert step.http is not None
         try:
-            status, error = await self.engine.http.probe(step.http.health_check, PROBE_TIMEOUT_S)
-            if self.engine.catalog.steps.get(step.id) is not step:
+            status, error = await self.http.probe(step.http.health_check, PROBE_TIMEOUT_S)
+            if self.catalog.steps.get(step.id) is not step:
                 return  # updated or unregistered meanwhile: this result is stale
             if await self.record({step.id: HealthState(status, error)}):
                 await self._update_flow_steps()

@@ -31,13 +31,20 @@ def serve(config: Config) -> None:
     import uvicorn
 
     from argyll.engine.engine import Engine
+    from argyll.engine.listen import listen_socket
     from argyll.engine.server.app import create_app
     from argyll.engine.store.factory import claim_store, describe_store
 
     configure_logging(config)
-    # Raises StoreError/ConfigError (one line) before anything is served; the
-    # data-directory lock is held until the process ends.
-    lock = claim_store(config)
+    # The port first, then the store: each raises a one-line ConfigError or
+    # StoreError before anything is created or served. The data-directory
+    # lock is held until the process ends.
+    sock = listen_socket(config.host, config.port)
+    try:
+        lock = claim_store(config)
+    except BaseException:
+        sock.close()
+        raise
     engine = Engine(config)
     app = create_app(engine)
     logging.getLogger("argyll").info(
@@ -47,22 +54,27 @@ def serve(config: Config) -> None:
         config.node_id,
         describe_store(config),
     )
-    uvicorn.run(
-        app,
-        host=config.host,
-        port=config.port,
-        log_level=config.log_level if config.log_level != "warn" else "warning",
-        access_log=False,
-        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
-        timeout_graceful_shutdown=10,
-        # WS-8: ping every 54 s, close without a pong within 60 s; 64 KiB inbound
-        # frames; no compression (the reference sends plain frames).
-        ws_ping_interval=54,
-        ws_ping_timeout=6,
-        ws_max_size=64 * 1024,
-        ws_per_message_deflate=False,
-        ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level=config.log_level if config.log_level != "warn" else "warning",
+            access_log=False,
+            loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+            http="httptools" if importlib.util.find_spec("httptools") else "h11",
+            timeout_graceful_shutdown=10,
+            # WS-8: ping every 54 s, close without a pong within 60 s; 64 KiB inbound
+            # frames; no compression (the reference sends plain frames).
+            ws_ping_interval=54,
+            ws_ping_timeout=6,
+            ws_max_size=64 * 1024,
+            ws_per_message_deflate=False,
+            ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
+        )
     )
+    server.run(sockets=[sock])
     if lock is not None:
         lock.release()
+    if not server.started:
+        raise SystemExit(3)  # start-up failed (logged by uvicorn), as uvicorn.run does

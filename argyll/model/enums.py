@@ -8,18 +8,22 @@ enums are ``str`` subclasses, so they can be assigned to those fields.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 __all__ = [
     "AttributeRole",
     "AttributeType",
     "BackoffType",
     "FlowStatus",
+    "FlowStatusName",
     "HealthStatus",
     "InputCollect",
     "ScriptLanguage",
     "StepStatus",
+    "StepStatusName",
     "StepType",
     "WorkStatus",
+    "WorkStatusName",
 ]
 
 
@@ -118,3 +122,20 @@ class HealthStatus(StrEnum):
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
     UNKNOWN = "unknown"
+
+
+#: The status words as types: fields typed with these let mypy's strict
+#: equality catch a misspelt status wherever the engine compares one.
+FlowStatusName = Literal["active", "completed", "failed"]
+StepStatusName = Literal["pending", "active", "completed", "failed", "skipped"]
+WorkStatusName = Literal[
+    "pending",
+    "active",
+    "succeeded",
+    "failed",
+    "not_completed",
+    "compensating",
+    "compensated",
+    "compensation_failed",
+    "skipped",
+]

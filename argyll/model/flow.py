@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from argyll.model.codec import zero_time
+from argyll.model.enums import FlowStatusName, StepStatusName, WorkStatusName
 from argyll.model.plan import ExecutionPlan
 from argyll.model.wire import Wire
 
@@ -28,7 +29,7 @@ def _none() -> Any:
     return None
 
 
-def _pending() -> str:
+def _pending() -> Any:
     return "pending"
 
 
@@ -55,7 +56,7 @@ class AttributeValue(Wire, omit_defaults=True):
 class WorkState(Wire, omit_defaults=True):
     """A work item (API-52); ``inputs`` is the item's overlay."""
 
-    status: str = msgspec.field(default_factory=_pending)
+    status: WorkStatusName = msgspec.field(default_factory=_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     next_retry_at: datetime = msgspec.field(default_factory=zero_time)
@@ -68,7 +69,7 @@ class WorkState(Wire, omit_defaults=True):
 class ExecutionState(Wire, omit_defaults=True):
     """A step's execution in a flow (API-51)."""
 
-    status: str = msgspec.field(default_factory=_pending)
+    status: StepStatusName = msgspec.field(default_factory=_pending)
     started_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     inputs: dict[str, Any] | None = msgspec.field(default_factory=_none)
@@ -86,7 +87,7 @@ class FlowState(Wire, omit_defaults=True):
     """The full state of a flow (API-50): a projection of its events."""
 
     id: str = msgspec.field(default_factory=lambda: "")
-    status: str = msgspec.field(default_factory=lambda: "active")
+    status: FlowStatusName = msgspec.field(default_factory=lambda: "active")
     created_at: datetime = msgspec.field(default_factory=zero_time)
     completed_at: datetime = msgspec.field(default_factory=zero_time)
     deactivated_at: datetime = msgspec.field(default_factory=zero_time)

@@ -115,6 +115,23 @@ def test_sdk_sees_type_errors_and_conflicts(client: Client, uid: str) -> None:
     ) in conflict.value.message
 
 
+def test_lua_table_with_holes_via_the_sdk(client: Client, uid: str) -> None:  # item 8
+    (
+        client.new_step()
+        .with_id(f"holes-{uid}")
+        .with_name("Holes")
+        .output(f"r{uid}")
+        .with_script_language(
+            ScriptLanguage.LUA,
+            f"return {{r{uid} = setmetatable({{[1] = 1, [3] = 3}}, "
+            "{__len = function() return 1 end})}",
+        )
+        .register()
+    )
+    state = client.new_flow(f"holes-{uid}").with_goals(f"holes-{uid}").start().wait(timeout=15)
+    assert state["attributes"][f"r{uid}"][0]["value"] == [1, None, 3]
+
+
 def failing_service() -> Starlette:
     async def json_error(_: Request) -> Response:
         return JSONResponse({"error": "db down"}, status_code=500)

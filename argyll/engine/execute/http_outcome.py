@@ -6,10 +6,11 @@ COMP-4). No I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import msgspec
+
+from argyll.engine.flow.outcome import NO_OUTPUTS, Outcome, OutcomeKind
 
 __all__ = [
     "NO_OUTPUTS",
@@ -21,24 +22,6 @@ __all__ = [
     "status_outcome",
     "transient",
 ]
-
-OutcomeKind = Literal["success", "permanent", "transient"]
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of one outbound call, classified for the runner (RETRY-1)."""
-
-    kind: OutcomeKind
-    """``success``, ``permanent`` (never retried) or ``transient`` (retryable)."""
-    outputs: dict[str, Any] | None = None
-    """On success, the parsed outputs; ``None`` means the step returned none."""
-    error: str = ""
-    """On failure, the error text the work item records."""
-
-
-NO_OUTPUTS: Final = Outcome("success")
-"""Success without outputs (shared: Outcome is immutable)."""
 
 _PROBLEM_JSON: Final = "application/problem+json"
 _EXCERPT: Final = 200

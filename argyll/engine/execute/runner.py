@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from argyll.engine.eventlog import decode_payload, encode_payload
-from argyll.engine.execute.tokens import TokenSource
+from argyll.engine.eventlog import decode_payload
 from argyll.engine.flow import decide
-from argyll.engine.flow.state import apply, new_state
+from argyll.engine.flow.outcome import Outcome
 from argyll.engine.flow.tx import (
     ArmCompRetry,
     ArmDeadline,
@@ -30,26 +28,55 @@ from argyll.engine.flow.tx import (
     Env,
     InvokeWork,
     MemoPut,
+    ScriptEvaluator,
     Tx,
 )
-from argyll.engine.store.base import AppendBatch
+from argyll.engine.flow.work import TooManyWorkItems
+from argyll.engine.flows import same_start
+from argyll.engine.repository import FlowEntry, Repository, flow_aggregate
+from argyll.engine.scheduler import Clock, Scheduler
+from argyll.errors import ConcurrencyError, ConflictError, InternalError
 from argyll.model import events as ev
 from argyll.model.flow import FlowState
+from argyll.model.plan import ExecutionPlan
+from argyll.model.step import Step, WorkConfig
 
-if TYPE_CHECKING:
-    from argyll.engine.engine import Engine
-
-__all__ = ["FlowRunner"]
+__all__ = ["Effects", "FlowRunner", "MemoStore", "RunnerSettings"]
 
 log = logging.getLogger("argyll.runner")
 
 Decision = Callable[[FlowState, Env], Tx]
 
 
-@dataclass
-class _Entry:
-    state: FlowState
-    next_sequence: int
+class Effects(Protocol):
+    """What the runner asks of the outside world after a commit (``execute.executor``)."""
+
+    async def invoke(self, state: FlowState, step: Step, effect: InvokeWork) -> Outcome | None:
+        """Run one work item; ``None`` when its result arrives later (webhook, child)."""
+
+    async def compensate(self, state: FlowState, step: Step, effect: Compensate) -> Outcome:
+        """Undo one succeeded work item (COMP-3)."""
+
+    async def child_finished(self, child: FlowState) -> None:
+        """A child flow was deactivated: report to its parent (SUB-5)."""
+
+
+class MemoStore(Protocol):
+    """The memo cache as the runner uses it: read in decisions, written after commits."""
+
+    def get(self, step: Step, inputs: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def put(self, step: Step, inputs: dict[str, Any], outputs: dict[str, Any] | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    """The configuration values decisions need (from ``Config``)."""
+
+    retry: WorkConfig
+    webhook_base_url: str
+    max_work_items: int
+    token_key: bytes
 
 
 class _Slot:
@@ -60,68 +87,61 @@ class _Slot:
         self.users = 0
 
 
-def _apply_results(batch: list[tuple[str, str, decide.Outcome]], state: FlowState, env: Env) -> Tx:
+def _apply_results(batch: list[tuple[str, str, Outcome]], state: FlowState, env: Env) -> Tx:
     return decide.on_results(state, env, batch)
 
 
 class FlowRunner:
     """Serializes each flow's writes and performs their effects."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self._cache: OrderedDict[str, _Entry] = OrderedDict()
-        self._cache_size = engine.config.timebox_cache_size
+    def __init__(
+        self,
+        repository: Repository,
+        scheduler: Scheduler,
+        clock: Clock,
+        settings: RunnerSettings,
+        *,
+        scripts: ScriptEvaluator,
+        memo: MemoStore,
+        unhealthy: Callable[[], Mapping[str, str]],
+        on_deferred: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self.repository = repository
+        self.scheduler = scheduler
+        self.clock = clock
+        self.settings = settings
+        self.scripts = scripts
+        self.memo = memo
+        self.unhealthy = unhealthy
+        self.on_deferred = on_deferred
+        #: Set by the composition root before the first write.
+        self.effects: Effects | None = None
         self._slots: dict[str, _Slot] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._tokens = TokenSource()
-        self._results: dict[str, list[tuple[str, str, decide.Outcome]]] = {}
+        self._results: dict[str, list[tuple[str, str, Outcome]]] = {}
 
     # state ---------------------------------------------------------------
 
     def env(self) -> Env:
-        """A decision environment at the current clock time."""
-        e = self.engine
+        """A decision environment: the clock reading and snapshots of health and memo."""
+        settings = self.settings
         return Env(
-            now=e.clock.now(),
-            scripts=e.scripts,
-            new_token=self._tokens,
-            retry=e.config.retry,
-            webhook_base_url=e.config.webhook_base_url,
-            healthy=e.dispatchable,
-            health_error=e.health.gate_error,
-            memo_get=e.memo.get,
-            max_work_items=e.config.limits.work_items,
+            now=self.clock.now(),
+            scripts=self.scripts,
+            retry=settings.retry,
+            token_key=settings.token_key,
+            webhook_base_url=settings.webhook_base_url,
+            unhealthy=self.unhealthy(),
+            memo=self.memo,
+            max_work_items=settings.max_work_items,
         )
 
-    async def _load(self, flow_id: str) -> _Entry | None:
-        entry = self._cache.get(flow_id)
-        if entry is not None:
-            self._cache.move_to_end(flow_id)
-            return entry
-        stored = await self.store.read(("flow", flow_id))
-        if not stored:
-            return None
-        state = new_state()
-        for event in stored:
-            apply(state, decode_payload(event), event.timestamp)
-        entry = _Entry(state, len(stored))
-        self._remember(flow_id, entry)
-        return entry
-
-    def _remember(self, flow_id: str, entry: _Entry) -> None:
-        self._cache[flow_id] = entry
-        self._cache.move_to_end(flow_id)
-        while len(self._cache) > self._cache_size:
-            oldest = next(iter(self._cache))
-            if oldest in self._slots:  # being written: keep it
-                self._cache.move_to_end(oldest)
-                break
-            del self._cache[oldest]
+    async def _load(self, flow_id: str) -> FlowEntry | None:
+        return await self.repository.load_flow(flow_id, self._slots)
 
     async def cached_state(self, flow_id: str) -> FlowState | None:
         """The state of a flow if it is in the projection cache; never reads the store."""
-        entry = self._cache.get(flow_id)
+        entry = self.repository.cached_flow(flow_id)
         return entry.state if entry is not None else None
 
     async def state(self, flow_id: str) -> FlowState | None:
@@ -150,6 +170,63 @@ class FlowRunner:
         # Effects only need the plan and committed item data; no need to wait.
         entry = await self._load(flow_id)
         return entry.state if entry is not None else None
+
+    # starts ----------------------------------------------------------------
+
+    async def start(
+        self,
+        flow_id: str,
+        plan: ExecutionPlan,
+        init: dict[str, list[Any]],
+        *,
+        labels: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> bool:
+        """Start a planned flow (FLOW-3 duplicates included); True if newly started.
+
+        Raises:
+            ConflictError: a different flow with this ID exists (409).
+            InternalError: preparing the initial steps failed (FLOW-9).
+        """
+        if self.repository.cached_flow(flow_id) is None:
+            # Optimistic: a new flow's first append expects sequence 0, so an
+            # existing flow shows up as a conflict without a read per start.
+            tx = self._decide_start(flow_id, plan, init, labels, metadata)
+            try:
+                await self.create(flow_id, tx)
+                return True
+            except ConcurrencyError:
+                pass
+        existing = await self.started_with(flow_id)
+        if existing is not None and same_start(existing, plan.goals, init):
+            return False
+        raise ConflictError(f"flow exists with different plan or init: {flow_id}")
+
+    async def started_with(self, flow_id: str) -> ev.FlowStarted | None:
+        """The ``flow_started`` payload of an existing flow, if any."""
+        if await self.state(flow_id) is None:
+            return None
+        first = await self.repository.read(flow_aggregate(flow_id))
+        payload = decode_payload(first[0])
+        return payload if isinstance(payload, ev.FlowStarted) else None
+
+    def _decide_start(
+        self,
+        flow_id: str,
+        plan: ExecutionPlan,
+        init: dict[str, list[Any]],
+        labels: dict[str, str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> Tx:
+        """FLOW-6/FLOW-9: the start decision; a work-item overflow is a 500."""
+        try:
+            return decide.start(self.env(), flow_id, plan, init, labels=labels, metadata=metadata)
+        except TooManyWorkItems as exc:  # FLOW-9: a request problem, not an engine fault
+            log.warning("flow %s not started: %s", flow_id, exc)
+            raise InternalError(f"failed to start flow: {exc}") from exc
+        except Exception as exc:
+            log.exception("failed to start flow %s", flow_id)
+            raise InternalError(f"failed to start flow: {exc}") from exc
 
     # writes --------------------------------------------------------------
 
@@ -184,23 +261,13 @@ class FlowRunner:
         Raises:
             ConcurrencyError: the flow already exists.
         """
-        entry = _Entry(tx.state, 0)
+        entry = FlowEntry(tx.state, 0)
         await self._commit(flow_id, entry, tx)
-        self._remember(flow_id, entry)
+        self.repository.remember_flow(flow_id, entry, self._slots)
         self._perform(flow_id, tx)
 
-    async def _commit(self, flow_id: str, entry: _Entry, tx: Tx) -> None:
-        now = tx.env.now
-        batch = AppendBatch(
-            ("flow", flow_id), entry.next_sequence, [encode_payload(p, now) for p in tx.events]
-        )
-        try:
-            stored = await self.store.append(batch)
-        except BaseException:
-            self._cache.pop(flow_id, None)  # the working state ran ahead of the log
-            raise
-        entry.next_sequence += len(stored)
-        self.engine.bus.publish(stored)
+    async def _commit(self, flow_id: str, entry: FlowEntry, tx: Tx) -> None:
+        await self.repository.commit_flow(flow_id, entry, tx.events, tx.env.now)
 
     # effects -------------------------------------------------------------
 
@@ -216,7 +283,7 @@ class FlowRunner:
             log.error("background task failed", exc_info=task.exception())
 
     def _perform(self, flow_id: str, tx: Tx) -> None:
-        scheduler = self.engine.scheduler
+        scheduler = self.scheduler
         terminal = tx.terminal
         if any(isinstance(p, ev.FlowCompleted | ev.FlowFailed) for p in tx.events):
             scheduler.cancel_flow(flow_id)  # TERM-5
@@ -227,7 +294,7 @@ class FlowRunner:
                 case Compensate():
                     self.spawn(self._compensate(flow_id, effect))
                 case MemoPut():
-                    self.engine.memo.put(effect.step, effect.inputs, effect.outputs)
+                    self.memo.put(effect.step, effect.inputs, effect.outputs)
                 case ArmCompRetry():
                     scheduler.arm(
                         ("comp", flow_id, effect.step_id, effect.token),
@@ -252,9 +319,10 @@ class FlowRunner:
                         effect.at,
                         self._decision_timer(flow_id, effect.step_id, decide.on_dispatch),
                     )
+                    self.on_deferred(effect.step_id)  # HEALTH-6: held back; re-probe soon
         for payload in tx.events:
             if isinstance(payload, ev.FlowDeactivated) and "parent_flow_id" in tx.state.metadata:
-                self.spawn(self.engine.subflows.propagate(tx.state))
+                self.spawn(self._child_finished(tx.state))
 
     def _retry_timer(self, flow_id: str, step_id: str, token: str) -> Callable[[], Awaitable[None]]:
         async def fire() -> None:
@@ -276,7 +344,7 @@ class FlowRunner:
 
         return fire
 
-    async def record(self, flow_id: str, step_id: str, token: str, outcome: decide.Outcome) -> None:
+    async def record(self, flow_id: str, step_id: str, token: str, outcome: Outcome) -> None:
         """Record a work outcome (WORK-7) in the flow's next write.
 
         Outcomes that arrive while the flow's results are being written queue
@@ -300,12 +368,17 @@ class FlowRunner:
         finally:
             del self._results[flow_id]
 
+    def _effects(self) -> Effects:
+        if self.effects is None:
+            raise RuntimeError("FlowRunner.effects is not set")
+        return self.effects
+
     async def _invoke(self, flow_id: str, effect: InvokeWork) -> None:
         state = await self._working_state(flow_id)
         if state is None:
             return
         step = state.plan.steps[effect.step_id]
-        outcome = await self.engine.invoke(state, step, effect)
+        outcome = await self._effects().invoke(state, step, effect)
         if outcome is not None:
             await self.record(flow_id, effect.step_id, effect.token, outcome)
 
@@ -314,18 +387,16 @@ class FlowRunner:
         if state is None:
             return
         step = state.plan.steps[effect.step_id]
-        item = state.executions[effect.step_id].work_items[effect.token]
-        inputs = dict(state.executions[effect.step_id].inputs or {})
-        inputs.update(item.inputs or {})
-        metadata = dict(state.metadata)
-        metadata.update(flow_id=flow_id, step_id=step.id, receipt_token=effect.token)
-        result = await self.engine.http.compensate(step, inputs, item.outputs, metadata)
+        result = await self._effects().compensate(state, step, effect)
         await self.write(
             flow_id,
             lambda s, e: decide.on_comp_result(
                 s, e, effect.step_id, effect.token, result.kind, result.error
             ),
         )
+
+    async def _child_finished(self, child: FlowState) -> None:
+        await self._effects().child_finished(child)
 
     async def recover(self, flow_id: str) -> None:
         """REC-3: resume one flow after a restart."""

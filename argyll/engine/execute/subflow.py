@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from argyll.engine.flow.outcome import Outcome
 from argyll.engine.flow.tx import InvokeWork
-from argyll.engine.flow.work import Outcome
 from argyll.errors import ConflictError, EngineError
 from argyll.model.flow import FlowState
 from argyll.model.step import Step
 
 if TYPE_CHECKING:
-    from argyll.engine.engine import Engine
+    from argyll.engine.execute.runner import FlowRunner
 
 __all__ = ["PARENT_KEYS", "Subflows", "child_flow_id"]
 
@@ -46,8 +46,8 @@ def child_outcome(parent_step: Step, child: FlowState) -> Outcome:
 class Subflows:
     """Starts child flows for flow-step work items and reports back to parents."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, runner: FlowRunner) -> None:
+        self.runner = runner
 
     async def start_child(
         self, parent: FlowState, step: Step, effect: InvokeWork
@@ -74,14 +74,14 @@ class Subflows:
             parent_work_item_token=effect.token,
         )
         try:
-            started = await self.engine.start_planned(child_id, plan, init, metadata=metadata)
+            started = await self.runner.start(child_id, plan, init, metadata=metadata)
         except ConflictError as exc:
             return Outcome("permanent", error=exc.message)
         except EngineError as exc:
             return Outcome("permanent", error=exc.message)
         if not started:
             # Idempotent re-invocation (REC-4): report at once if already over.
-            child = await self.engine.runner.state(child_id)
+            child = await self.runner.state(child_id)
             if child is not None and child.deactivated_at.year > 1:
                 return child_outcome(step, child)
         return None
@@ -94,9 +94,9 @@ class Subflows:
         parent_id = str(meta["parent_flow_id"])
         step_id = str(meta["parent_step_id"])
         token = str(meta["parent_work_item_token"])
-        parent = await self.engine.runner.state(parent_id)
+        parent = await self.runner.state(parent_id)
         if parent is None or step_id not in parent.plan.steps:
             log.warning("child %s has no parent step %s/%s", child.id, parent_id, step_id)
             return
         outcome = child_outcome(parent.plan.steps[step_id], child)
-        await self.engine.runner.record(parent_id, step_id, token, outcome)
+        await self.runner.record(parent_id, step_id, token, outcome)

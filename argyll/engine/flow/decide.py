@@ -12,11 +12,11 @@ from typing import Any
 
 from argyll.engine.flow.compensate import record_comp_result, start_compensation
 from argyll.engine.flow.deferral import deferral, deferral_reason
+from argyll.engine.flow.outcome import Outcome
 from argyll.engine.flow.progress import check_deactivation, check_terminal, settle, start_ready
 from argyll.engine.flow.state import new_state
 from argyll.engine.flow.tx import ArmCompRetry, ArmRetry, Compensate, Env, Tx
 from argyll.engine.flow.work import (
-    Outcome,
     check_step_completion,
     dispatch,
     record_result,

@@ -9,18 +9,20 @@ decisions in the same write see earlier ones, EVT-4) and records it. Effects
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from argyll.engine.flow.state import apply
+from argyll.engine.flow.tokens import work_token
 from argyll.model import events as ev
 from argyll.model.flow import FlowState
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, WorkConfig, input_collect
 
 __all__ = [
+    "NO_MEMO",
     "ArmCompRetry",
     "ArmDeadline",
     "ArmDispatch",
@@ -29,6 +31,7 @@ __all__ = [
     "Effect",
     "Env",
     "InvokeWork",
+    "MemoLookup",
     "MemoPut",
     "ScriptEvaluator",
     "Tx",
@@ -111,47 +114,64 @@ class MemoPut:
 Effect = InvokeWork | Compensate | ArmRetry | ArmCompRetry | ArmDeadline | ArmDispatch | MemoPut
 
 
-def _always_healthy(_: str) -> bool:
-    return True
+class MemoLookup(Protocol):
+    """Read access to the memo cache (MEMO-4): raw outputs of an earlier success."""
+
+    def get(self, step: Step, inputs: dict[str, Any]) -> dict[str, Any] | None: ...
 
 
-def _no_health_error(_: str) -> str:
-    return ""
+class _NoMemo:
+    def get(self, step: Step, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        return None
 
 
-def _no_memo(_: Step, __: dict[str, Any]) -> dict[str, Any] | None:
-    return None
+NO_MEMO: MemoLookup = _NoMemo()
 
 
 @dataclass
 class Env:
-    """Everything a decision may consult besides the flow state.
+    """Everything a decision may consult besides the flow state, as plain values.
+
+    Decisions are deterministic functions of (state, env): the clock reading,
+    the health snapshot, the memo contents and the token key come in here;
+    nothing is read from the outside during a decision.
 
     Attributes:
         now: The engine clock at the decision.
         scripts: Predicate, match and mapping evaluation.
-        new_token: Work-item token factory (DATA-4).
         retry: Global retry defaults (RETRY-2, CFG-5).
+        token_key: Key of the work-item token derivation (DATA-4).
         webhook_base_url: Base of async webhook URLs (ASYNC-1).
-        healthy: Local step health for dispatch gating (HEALTH-6).
-        health_error: The local health error of a gated step (the deferral reason).
-        memo_get: Memo-cache lookup for memoizable steps (MEMO-4).
+        unhealthy: Steps this node must not dispatch to now, with their health
+            error (HEALTH-6).
+        memo: Memo-cache contents for memoizable steps (MEMO-4).
         max_work_items: The per-step work-item limit (WORK-3).
     """
 
     now: datetime
     scripts: ScriptEvaluator
-    new_token: Callable[[], str]
     retry: WorkConfig
+    token_key: bytes = b""
     webhook_base_url: str = "http://localhost:8080"
-    healthy: Callable[[str], bool] = _always_healthy
-    health_error: Callable[[str], str] = _no_health_error
-    memo_get: Callable[[Step, dict[str, Any]], dict[str, Any] | None] = _no_memo
+    unhealthy: Mapping[str, str] = field(default_factory=dict)
+    memo: MemoLookup = NO_MEMO
     max_work_items: int = 10_000
 
     def after(self, ms: int) -> datetime:
         """``now`` plus ``ms`` milliseconds."""
         return self.now + timedelta(milliseconds=ms)
+
+    def healthy(self, step_id: str) -> bool:
+        """HEALTH-6: whether work for ``step_id`` may be dispatched."""
+        return step_id not in self.unhealthy
+
+    def health_error(self, step_id: str) -> str:
+        """The local health error of a gated step: the deferral reason (HEALTH-6)."""
+        return self.unhealthy.get(step_id, "")
+
+    def token(self, flow_id: str, step_id: str, index: int) -> str:
+        """The derived token of a step's ``index``-th work item (DATA-4)."""
+        return work_token(self.token_key, flow_id, step_id, index)
 
 
 def _feeds_all_or_none(plan: ExecutionPlan, name: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from argyll.engine.flow import inputs as inp
 from argyll.engine.flow.deferral import deferral, deferral_reason
+from argyll.engine.flow.outcome import Outcome
 from argyll.engine.flow.outputs import step_outputs
 from argyll.engine.flow.retry import schedule_retry
 from argyll.engine.flow.tx import ArmDispatch, InvokeWork, MemoPut, Tx
@@ -142,7 +143,7 @@ def prepare(tx: Tx, step_id: str) -> None:
             raise  # FLOW-9: the start is aborted, nothing is recorded
         _fail_step(tx, step_id, str(exc), inputs)  # EDGE-11
         return
-    items = {tx.env.new_token(): overlay for overlay in overlays}
+    items = {tx.env.token(tx.flow_id, step_id, i): overlay for i, overlay in enumerate(overlays)}
     tx.raise_(ev.StepStarted(flow_id=tx.flow_id, step_id=step_id, inputs=inputs, work_items=items))
     if not items:
         _complete_step(tx, step_id)  # EDGE-5
@@ -222,7 +223,7 @@ def dispatch(tx: Tx, step_id: str, *, continuation: bool = False) -> None:
                 changed = True
                 continue
         if step.memoizable:
-            cached = tx.env.memo_get(step, inputs)
+            cached = tx.env.memo.get(step, inputs)
             if cached is not None:  # MEMO-4
                 tx.raise_(
                     ev.WorkSucceeded(
@@ -309,17 +310,6 @@ def check_step_completion(tx: Tx, step_id: str, *, dispatch_more: bool = True) -
     if dispatch_more:
         dispatch(tx, step_id, continuation=True)
     return "running"
-
-
-class Outcome:
-    """The result of an invocation (WORK-7)."""
-
-    __slots__ = ("error", "kind", "outputs")
-
-    def __init__(self, kind: str, outputs: dict[str, Any] | None = None, error: str = "") -> None:
-        self.kind = kind
-        self.outputs = outputs
-        self.error = error
 
 
 _ACCEPTS = {

@@ -2,10 +2,12 @@
 
 ``build_plan`` turns ``(graph, goals, init)`` into an
 :class:`~argyll.model.plan.ExecutionPlan`, recursively for flow steps
-(PLAN-10). It only reads the graph. The walk uses the graph's plain-dict
-indexes rather than networkx (PERF.md: a dict walk is several times faster),
-and both passes are iterative, so catalogs of any depth plan without
-recursion.
+(PLAN-10). It only reads the graph, and resolves it backward from the goals
+on networkx: the graph's dependency ``DiGraph`` (kept up to date on every
+catalog change) gives each goal's ancestors, the upstream closure that both
+passes work within. The plan rules on top walk the graph's plain-dict
+indexes in their specified order, iteratively, so catalogs of any depth
+plan without recursion.
 
 Pass 1 (PLAN-4) is computed only over the goals' upstream closure (every
 provider of every input, transitively): a step's satisfiability depends only
@@ -23,13 +25,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import networkx as nx
+
 from argyll.engine.plan.facts import StepFacts
 from argyll.engine.plan.gate import Gate, MatchEvaluator, MatchStatus, step_gate
 from argyll.engine.plan.graph import AttributeGraph
 from argyll.errors import BadRequestError, InternalError, NotFoundError
 from argyll.model.plan import AttributeEdges, Excluded, ExecutionPlan
 
-__all__ = ["build_plan", "placeholder_init"]
+__all__ = ["build_plan", "placeholder_init", "upstream_closure"]
 
 _NO_STATUSES: dict[str, MatchStatus] = {}
 
@@ -66,6 +70,17 @@ def build_plan(
             (PLAN-10).
     """
     return _create(graph, list(goals), init, preview, match, (), goals)
+
+
+def upstream_closure(graph: AttributeGraph, goals: Sequence[str]) -> set[str]:
+    """The goals and every step they transitively depend on (their networkx ancestors)."""
+    dependencies = graph.dependencies
+    upstream: set[str] = set()
+    for goal in goals:
+        if goal not in upstream:  # else its ancestors are in already
+            upstream |= nx.ancestors(dependencies, goal)
+            upstream.add(goal)
+    return upstream
 
 
 def placeholder_init(facts: StepFacts) -> dict[str, list[Any]]:
@@ -158,15 +173,8 @@ class _Walk:
     # PLAN-4 ------------------------------------------------------------------
 
     def _pass1(self, goals: list[str]) -> None:
-        facts, providers, has = self.facts, self.providers, self.has
-        upstream = set(goals)
-        todo = list(upstream)
-        while todo:
-            for name in facts[todo.pop()].input_names:
-                for provider in providers.get(name, ()):
-                    if provider not in upstream:
-                        upstream.add(provider)
-                        todo.append(provider)
+        facts, has = self.facts, self.has
+        upstream = upstream_closure(self.graph, goals)
         # Worklist fixpoint: count each step's required names not yet
         # available; a step whose count reaches zero becomes satisfiable.
         available = self.available

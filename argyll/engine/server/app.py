@@ -23,6 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
+from argyll.engine.server.routes_health import health_routes
+from argyll.engine.server.routes_webhook import webhook_routes
+from argyll.engine.server.websocket import WebSocketHub, websocket_routes
 from argyll.errors import EngineError, NotFoundError
 
 if TYPE_CHECKING:
@@ -71,6 +74,8 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
             ``False``.
     """
 
+    hub = WebSocketHub(engine)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_engine:
@@ -78,6 +83,7 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         try:
             yield
         finally:
+            hub.close()
             if manage_engine:
                 await engine.stop()
 
@@ -102,12 +108,22 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         )
 
     async def health(_: Request) -> JSONResponse:
-        return JSONResponse(engine.service_health(), headers={"X-Argyll-Raft-State": "leader"})
+        body = {
+            "service": "argyll-engine",
+            "status": "healthy",
+            "details": {
+                "websocket": {"clients": hub.clients},
+                "backend": engine.store_status(),
+            },
+        }
+        return JSONResponse(body, headers={"X-Argyll-Raft-State": engine.role})
 
     routes: list[BaseRoute] = [Route("/health", health, methods=["GET"])]
     routes += catalog_routes(engine)
     routes += flow_routes(engine)
-    routes += engine.extra_routes()
+    routes += webhook_routes(engine)
+    routes += health_routes(engine)
+    routes += websocket_routes(hub)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from argyll.engine.server.responses import JSONResponse
-from argyll.errors import NotFoundError
 
 if TYPE_CHECKING:
     from argyll.engine.engine import Engine
@@ -18,24 +17,19 @@ __all__ = ["health_routes"]
 
 def health_routes(engine: Engine) -> list[Route]:
     """The health and cluster route family bound to ``engine``."""
-    health = engine.health
 
     async def cluster_state(_: Request) -> JSONResponse:
-        return JSONResponse(health.cluster_state())
+        return JSONResponse(engine.cluster_state())
 
     async def cluster_events(_: Request) -> JSONResponse:
-        return JSONResponse(await health.events())
+        return JSONResponse(await engine.cluster_events())
 
     async def all_health(_: Request) -> JSONResponse:
         # [DOC-DIFF] API-15: the cluster-state shape, every catalog step filled in.
-        return JSONResponse(health.cluster_state(filled=True))
+        return JSONResponse(engine.cluster_state(filled=True))
 
     async def step_health(request: Request) -> JSONResponse:
-        step_id = request.path_params["step_id"]
-        resolved = health.resolved(step_id)
-        if resolved is None:
-            raise NotFoundError(f"Health not found for step: {step_id}")
-        return JSONResponse(resolved)
+        return JSONResponse(engine.resolved_health(request.path_params["step_id"]))
 
     return [
         Route("/engine/cluster", cluster_state, methods=["GET"]),

@@ -43,8 +43,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from argyll.engine.eventlog import decode_payload
-from argyll.engine.flow.state import apply, new_state
+from argyll.engine.bus import AggregateId, StoredEvent
 from argyll.engine.server.ws_protocol import (
     Item,
     Subscribe,
@@ -57,7 +56,6 @@ from argyll.engine.server.ws_protocol import (
     subscribed_message,
     unsubscribed_message,
 )
-from argyll.engine.store.base import AggregateId, StoredEvent
 from argyll.errors import BadRequestError
 
 if TYPE_CHECKING:
@@ -306,7 +304,7 @@ class WebSocketHub:
         self.engine = engine
         self.connections: set[_Connection] = set()
         self._index: dict[AggregateId, dict[_Subscription, None]] = {}
-        self._unsubscribe = engine.bus.subscribe(self._publish)
+        self._unsubscribe = engine.subscribe(self._publish)
 
     def index(self, sub: _Subscription) -> None:
         """Start routing events to ``sub`` (WS-3)."""
@@ -322,13 +320,16 @@ class WebSocketHub:
                 if not bucket:
                     del self._index[prefix]
 
+    @property
+    def clients(self) -> int:
+        """Open connections (API-1 ``details.websocket.clients``)."""
+        return len(self.connections)
+
     def add(self, conn: _Connection) -> None:
         self.connections.add(conn)
-        self.engine.websocket_clients = len(self.connections)
 
     def remove(self, conn: _Connection) -> None:
         self.connections.discard(conn)
-        self.engine.websocket_clients = len(self.connections)
 
     def _publish(self, events: list[StoredEvent]) -> None:
         """Bus subscriber: queue each event for every matching subscription (WS-3, WS-5)."""
@@ -358,26 +359,13 @@ class WebSocketHub:
                     sub.conn.push(parts[0] + sub.sub_json + parts[1])
 
     async def snapshot(self, agg: AggregateId) -> tuple[bytes, int] | None:
-        """WS-4 item data (encoded now) and the aggregate's next sequence.
-
-        Catalog and cluster are read without awaiting, so no commit can fall
-        between the state and its sequence. A flow is folded from its
-        committed events; ``None`` when it does not exist.
-        """
-        engine = self.engine
-        if agg == ("catalog",):
-            return encode_state(engine.catalog_state()), engine.catalog.next_sequence
-        if agg == ("cluster",):
-            return encode_state(engine.health.cluster_state()), engine.health.cluster.next_sequence
-        if len(agg) == 2 and agg[0] == "flow":
-            events = await engine.store.read(agg)
-            if not events:
-                return None
-            state = new_state()
-            for event in events:
-                apply(state, decode_payload(event), event.timestamp)
-            return encode_state(state), events[-1].sequence + 1
-        return b"null", 0
+        """WS-4 item data (encoded now) and the aggregate's next sequence; ``None``
+        when the flow does not exist."""
+        snap = await self.engine.snapshot(agg)
+        if snap is None:
+            return None
+        state, sequence = snap
+        return encode_state(state), sequence
 
     async def endpoint(self, ws: WebSocket) -> None:
         """The ``/engine/ws`` WebSocket endpoint (any origin is accepted, WS-8)."""

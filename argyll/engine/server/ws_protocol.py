@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import msgspec
 
-from argyll.engine.store.base import AggregateId, StoredEvent
+from argyll.engine.bus import AggregateId, StoredEvent
 
 __all__ = [
     "Item",

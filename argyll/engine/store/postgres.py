@@ -19,24 +19,24 @@ advisory transaction lock around a sequence, (c) tailing by transaction ID
 (``xid8`` per row, read only below ``pg_snapshot_xmin``). (b) is (a) with
 the lock outside the data, and (c) keeps appends parallel but makes the
 order (xid, position), makes every reader compute a snapshot horizon, and
-stalls tailers behind any long transaction. We use (a): every append
-transaction first locks the single ``event_head`` row (``SELECT ... FOR
-UPDATE``), assigns positions after the head's, and writes the head back
-before COMMIT. PostgreSQL makes a commit visible before it releases its
-locks, so the next writer, blocked on that row, starts after the previous
-commit is visible and continues its numbering: positions are gap-free and
-become visible in order, so ``read_committed(after)`` never skips. The lock
-also gives the sequence check a stable view (it is read after the lock is
-granted) and keeps index time monotonic across engines (the head stores it).
+stalls tailers behind any long transaction. We use (a): the statement that
+writes a group's events starts by updating the single ``event_head`` row
+(``postgres_append``), which reserves positions after the head's and holds
+the row lock until COMMIT. PostgreSQL makes a commit visible before it
+releases its locks, so the next writer, blocked on that row, goes on only
+after the previous commit is visible and continues its numbering: positions
+are gap-free and become visible in order, so ``read_committed(after)`` never
+skips. The head also keeps index time monotonic across engines.
 
-The price is that appends of all engines are serialized, for the length of
-one group transaction (a few statements plus COMMIT, about 1 ms here).
+The price is that appends of all engines are serialized, for one statement
+and its COMMIT per group (no client round trip happens under the lock).
 Group commit makes that cheap: each engine writes everything queued while it
 waited in one transaction, so more load means bigger groups, not more
 transactions.
 
 **Driver.** asyncpg, measured against psycopg 3 (3.3, binary, prepared
-statements) with this group-commit transaction, 64 coroutines each
+statements) with a group-commit transaction (lock the head, read the
+sequences, insert with ``unnest``, update the head), 64 coroutines each
 appending one 332-byte event to its own aggregate, on the project's 2-core
 machine (PostgreSQL 15 on loopback, 4 s per run, two runs each):
 asyncpg 50,400 and 53,400 appends/s (790-830 transactions/s), psycopg
@@ -93,6 +93,8 @@ class PostgresStore:
         url: ``postgresql://USER@HOST:PORT/DB[?schema=NAME&pool_size=N]``.
         clock: Wall clock in unix nanoseconds for index timestamps (EVT-13).
         max_batches: Most append batches committed in one transaction.
+        writer_idle_ms: How long the server lets the writer's transaction sit
+            idle (its engine frozen) before ending it and freeing the head lock.
 
     Raises:
         ConfigError: The URL is malformed (nothing is connected yet).
@@ -104,8 +106,10 @@ class PostgresStore:
         *,
         clock: Callable[[], int] = time.time_ns,
         max_batches: int = 1024,
+        writer_idle_ms: int = 10_000,
     ) -> None:
         self.url: PostgresURL = parse_postgres_url(url)
+        self._writer_idle_ms = writer_idle_ms
         self._clock = clock
         self._max_batches = max_batches
         self._pool: Any = None
@@ -123,10 +127,19 @@ class PostgresStore:
         return {"search_path": f'"{self.url.schema}"', "application_name": name}
 
     async def _connect(self) -> Any:
+        """The writer's connection.
+
+        A writer holds the store-wide head lock while its transaction is
+        open; if its engine freezes mid-transaction (a paused VM, a machine
+        gone without closing the socket), the server ends the session after
+        ``writer_idle_ms`` so the other engines' writers can go on.
+        """
         import asyncpg
 
+        settings = self._settings()
+        settings["idle_in_transaction_session_timeout"] = str(self._writer_idle_ms)
         return await asyncpg.connect(
-            self.url.dsn, server_settings=self._settings(), timeout=_CONNECT_TIMEOUT
+            self.url.dsn, server_settings=settings, timeout=_CONNECT_TIMEOUT
         )
 
     async def open(self) -> None:

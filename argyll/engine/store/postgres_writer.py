@@ -1,27 +1,25 @@
 """The group-commit writer of ``PostgresStore``: one task, one connection.
 
 Appends from any number of coroutines are queued to one writer task, which
-takes everything queued so far and writes it in ONE transaction on its own
+takes everything queued so far and writes it as ONE transaction on its own
 connection, then resolves each caller's future. While one transaction
 commits, the next group gathers, so the transactions per second stay
 roughly constant while the events per transaction grow with the load.
 
-One transaction, in this order (each step its own statement, because under
-READ COMMITTED a statement reads from a snapshot taken when it starts):
+A group is written in two statements (``postgres_append``): read the last
+sequence of its aggregates, check its batches (stale ones are answered with
+``ConcurrencyError``, the others get their sequences), then one statement
+that takes the store-wide head lock, reserves the positions and inserts the
+events and flow-index rows. If another engine appended to one of the
+aggregates in between, the primary key rejects that statement and the group
+is done again in a transaction that takes the head lock before reading the
+sequences.
 
-1. ``SELECT ... FROM event_head FOR UPDATE``: the store-wide write lock,
-   held until commit by one engine at a time;
-2. the last sequence of every aggregate of the group, read after the lock
-   is granted, so it includes every commit of every engine;
-3. stale batches are answered with ``ConcurrencyError``, the others get
-   their sequences and positions (after the head's) and are inserted with
-   one ``INSERT ... SELECT FROM unnest(...)``;
-4. the flow index is upserted with the group's commit time;
-5. the head row gets the last position and index time; COMMIT.
-
-The primary key ``(aggregate, sequence)`` stays the last guard: a unique
-violation (a writer that did not take the lock) rolls the group back and it
-is retried once, checked again against the database.
+If the connection is lost while nothing can have been committed (while
+reading, or inside the locked transaction before COMMIT), the group is
+written again on a new connection. If it is lost while the write statement
+or the COMMIT runs, the appends of the group fail with ``StoreError``: they
+may or may not have been committed.
 """
 
 from __future__ import annotations
@@ -31,64 +29,48 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-
-from argyll.engine.store.base import StoredEvent
-from argyll.engine.store.index import (
-    IndexChange,
-    PreparedBatch,
-    Results,
-    commit_ns,
-    from_micros,
-    group_of,
-    is_child,
+from argyll.engine.store.index import PreparedBatch, Results
+from argyll.engine.store.postgres_append import (
+    LOCK_HEAD,
+    finish,
+    last_sequences,
+    plan_group,
+    write_plan,
 )
-from argyll.errors import ConcurrencyError, StoreError
+from argyll.errors import StoreError
 
 __all__ = ["PostgresWriter"]
 
-_LOCK_HEAD = "SELECT position, index_ns FROM event_head WHERE id = 1 FOR UPDATE"
-_LAST_SEQUENCES = (
-    "SELECT (SELECT e.sequence FROM events e WHERE e.aggregate = t.k"
-    " ORDER BY e.sequence DESC LIMIT 1)"
-    " FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY t.n"
-)
-_INSERT_EVENTS = (
-    "INSERT INTO events (position, aggregate, sequence, timestamp, type, data)"
-    " SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],"
-    " $5::text[], $6::bytea[])"
-)
-_INDEX_STARTED = (
-    "INSERT INTO flow_index (flow_id, status, grp, timestamp_ns, neg_ns, labels, is_child)"
-    " SELECT f, s, g, $4, -$4::bigint, l::jsonb, c"
-    " FROM unnest($1::text[], $2::text[], $3::smallint[], $5::text[], $6::boolean[])"
-    " AS t(f, s, g, l, c)"
-    " ON CONFLICT (flow_id) DO UPDATE SET status = excluded.status, grp = excluded.grp,"
-    " timestamp_ns = excluded.timestamp_ns, neg_ns = excluded.neg_ns, labels = excluded.labels"
-)
-# A deactivation keeps the labels; it indexes an unknown flow with none.
-_INDEX_STATUS = (
-    "INSERT INTO flow_index (flow_id, status, grp, timestamp_ns, neg_ns, labels, is_child)"
-    " SELECT f, s, g, $4, -$4::bigint, '{}'::jsonb, c"
-    " FROM unnest($1::text[], $2::text[], $3::smallint[], $5::boolean[]) AS t(f, s, g, c)"
-    " ON CONFLICT (flow_id) DO UPDATE SET status = excluded.status, grp = excluded.grp,"
-    " timestamp_ns = excluded.timestamp_ns, neg_ns = excluded.neg_ns"
-)
-_SET_HEAD = "UPDATE event_head SET position = $1, index_ns = $2 WHERE id = 1"
+# Attempts at a group: after a lost connection (before anything could commit)
+# or a unique violation (done again under the head lock).
+_ATTEMPTS = 3
+
+
+def _connection_lost(exc: Exception, conn: Any) -> bool:
+    """True when ``exc`` means the connection is gone (so nothing of it committed)."""
+    import asyncpg
+
+    if conn.is_closed():
+        return True
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.InterfaceError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError,
+    )
+
+
+def _unique_violation(exc: Exception) -> bool:
+    import asyncpg
+
+    return isinstance(exc, asyncpg.UniqueViolationError)
 
 
 @dataclass(frozen=True, slots=True)
 class _Request:
     batches: list[PreparedBatch]
     future: asyncio.Future[Results]
-
-
-def _final_changes(changes: list[IndexChange]) -> list[IndexChange]:
-    final: dict[str, IndexChange] = {}
-    for change in changes:
-        prev = final.get(change.flow_id)
-        final[change.flow_id] = change if prev is None else prev.then(change)
-    return list(final.values())
 
 
 class PostgresWriter:
@@ -120,7 +102,6 @@ class PostgresWriter:
         self._queue: asyncio.Queue[_Request | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._labels_encoder = msgspec.json.Encoder()
         self.transactions = 0
         self.batches = 0
         self.events = 0
@@ -188,95 +169,66 @@ class PostgresWriter:
                     self._resolve(group, error)
 
     async def _commit(self, group: list[_Request]) -> None:
-        import asyncpg
-
-        outcomes: list[Results] | StoreError
-        for attempt in range(2):
+        requests = [r.batches for r in group]
+        keys = list(dict.fromkeys(b.key for batches in requests for b in batches))
+        outcomes: list[Results] | StoreError = StoreError("failed to append events")
+        locked = False  # first optimistically, under the head lock after a conflict
+        for _ in range(_ATTEMPTS):
+            conn: Any = None
+            tx: Any = None
+            safe = True  # nothing of this attempt can have been committed yet
             try:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await self._connect()
-                async with self._conn.transaction():
-                    outcomes = await self._write(self._conn, group)
+                conn = self._conn
+                if locked:
+                    tx = conn.transaction()
+                    await tx.start()
+                    await conn.fetchval(LOCK_HEAD)
+                plan = plan_group(requests, await last_sequences(conn, keys))
+                base = 0
+                if plan.count:
+                    safe = locked
+                    base = await write_plan(conn, plan, self._clock())
+                if tx is not None:
+                    safe = False
+                    await tx.commit()
             except Exception as exc:
-                outcomes = StoreError(f"failed to append events: {exc}")
-                outcomes.__cause__ = exc
-                if isinstance(exc, asyncpg.UniqueViolationError) and attempt == 0:
+                outcomes = self._failed(exc)
+                lost = conn is None or _connection_lost(exc, conn)
+                if lost:
+                    self._drop_connection()
+                elif tx is not None:
+                    await self._rollback(tx)
+                if _unique_violation(exc):
+                    locked = True  # nothing was written: again, under the lock
                     continue
-                if not isinstance(exc, asyncpg.PostgresError) and self._conn is not None:
-                    # The connection may be broken: start over with a new one.
-                    conn, self._conn = self._conn, None
-                    conn.terminate()
-            else:
-                self.transactions += 1
-                for results in outcomes:
-                    for result in results:
-                        if isinstance(result, list):
-                            self.batches += 1
-                            self.events += len(result)
+                if lost and safe:
+                    continue
+                break
+            outcomes = finish(requests, plan, base)
+            self.transactions += 1
+            self.batches += sum(isinstance(r, list) for out in outcomes for r in out)
+            self.events += plan.count
             break
         self._resolve(group, outcomes)
 
-    async def _write(self, conn: Any, group: list[_Request]) -> list[Results]:
-        head = await conn.fetchrow(_LOCK_HEAD)
-        position: int = head[0]
-        last_ns: int = head[1]
-        keys = list(dict.fromkeys(b.key for r in group for b in r.batches))
-        lasts = await conn.fetch(_LAST_SEQUENCES, keys)
-        nexts = {
-            k: (0 if row[0] is None else row[0] + 1) for k, row in zip(keys, lasts, strict=True)
-        }
-        columns: tuple[list[Any], ...] = ([], [], [], [], [], [])
-        changes: list[IndexChange] = []
-        outcomes: list[Results] = []
-        for request in group:
-            results: Results = []
-            for batch in request.batches:
-                next_seq = nexts[batch.key]
-                if batch.expected != next_seq:
-                    results.append(ConcurrencyError(batch.aggregate_id, batch.expected, next_seq))
-                    continue
-                stored: list[StoredEvent] = []
-                agg = batch.aggregate_id
-                for seq, (micros, type_, data) in enumerate(batch.events, next_seq):
-                    position += 1
-                    for column, value in zip(
-                        columns, (position, batch.key, seq, micros, type_, data), strict=True
-                    ):
-                        column.append(value)
-                    stored.append(StoredEvent(agg, seq, from_micros(micros), type_, data, position))
-                nexts[batch.key] = next_seq + len(stored)
-                changes.extend(batch.changes)
-                results.append(stored)
-            outcomes.append(results)
-        if columns[0]:
-            await conn.execute(_INSERT_EVENTS, *columns)
-        index_ns = last_ns
-        if changes:
-            index_ns = commit_ns(self._clock(), last_ns)
-            await self._write_index(conn, _final_changes(changes), index_ns)
-        if columns[0] or changes:
-            await conn.execute(_SET_HEAD, position, index_ns)
-        return outcomes
+    @staticmethod
+    def _failed(exc: Exception) -> StoreError:
+        error = StoreError(f"failed to append events: {' '.join(str(exc).split())}")
+        error.__cause__ = exc
+        return error
 
-    async def _write_index(self, conn: Any, changes: list[IndexChange], ns: int) -> None:
-        started: tuple[list[Any], ...] = ([], [], [], [], [])
-        status: tuple[list[Any], ...] = ([], [], [], [])
-        for c in changes:
-            grp, child = group_of(c.status), is_child(c.flow_id)
-            if c.labels is None:
-                for column, value in zip(status, (c.flow_id, c.status, grp, child), strict=True):
-                    column.append(value)
-                continue
-            labels = self._labels_encoder.encode(c.labels).decode()
-            row = (c.flow_id, c.status, grp, labels, child)
-            for column, value in zip(started, row, strict=True):
-                column.append(value)
-        if started[0]:
-            f, s, g, labels_, child_ = started
-            await conn.execute(_INDEX_STARTED, f, s, g, ns, labels_, child_)
-        if status[0]:
-            f, s, g, child_ = status
-            await conn.execute(_INDEX_STATUS, f, s, g, ns, child_)
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def _rollback(self, tx: Any) -> None:
+        try:
+            await tx.rollback()
+        except Exception:
+            self._drop_connection()
 
     def _resolve(self, group: list[_Request], outcomes: list[Results] | StoreError) -> None:
         for i, request in enumerate(group):

@@ -22,9 +22,12 @@ class GatedStore(MemoryStore):
     """A memory store whose appends wait for ``gate`` when one is set."""
 
     gate: asyncio.Event | None = None
+    entered: asyncio.Event | None = None
 
     async def append(self, batch: AppendBatch) -> list[StoredEvent]:
         if self.gate is not None:
+            if self.entered is not None:
+                self.entered.set()
             await self.gate.wait()
         return await super().append(batch)
 
@@ -41,14 +44,15 @@ def test_reads_wait_for_a_write_in_progress() -> None:
         engine = Engine(Config(data_dir=None), store=store)
         await engine.start()
         try:
-            await engine.start_planned("wf", ExecutionPlan(goals=[]), {})
-            store.gate = asyncio.Event()
+            await engine.runner.start("wf", ExecutionPlan(goals=[]), {})
+            store.gate, store.entered = asyncio.Event(), asyncio.Event()
             writer = asyncio.ensure_future(engine.runner.write("wf", set_attribute))
-            for _ in range(5):
-                await asyncio.sleep(0)  # the writer decides, then waits in append
+            await store.entered.wait()  # the writer decided and waits in append
             reader = asyncio.ensure_future(engine.runner.state("wf"))
-            await asyncio.sleep(0.01)
-            assert not reader.done()  # no dirty read of the uncommitted attribute
+            # No dirty read of the uncommitted attribute: the reader cannot
+            # finish while the append is held (it can only fail if it does).
+            done, _ = await asyncio.wait({reader}, timeout=0.05)
+            assert not done
             store.gate.set()
             state = await reader
             assert state is not None and state.attributes["k"][0].value == 1

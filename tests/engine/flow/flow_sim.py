@@ -166,7 +166,6 @@ class Sim:
         self.handlers = handlers or {}
         self.scripts = FakeScripts(scripts)
         self.now = T0
-        self.tokens = (f"t{i:04d}" for i in itertools.count())
         self.events: list[ev.Payload] = []
         self.timers: list[tuple[datetime, int, Callable[[], Tx]]] = []
         self._seq = itertools.count()
@@ -179,18 +178,18 @@ class Sim:
         self.state: FlowState | None = None
         self.init = init or {}
 
-    def env(self) -> Env:
-        def memo_get(s: Step, inputs: dict[str, Any]) -> dict[str, Any] | None:
-            key = repr((s.id, sorted(inputs.items())))
-            return self.memo.get(key)
+    def get(self, s: Step, inputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The simulated memo cache (``Env.memo``)."""
+        return self.memo.get(repr((s.id, sorted(inputs.items()))))
 
+    def env(self) -> Env:
         return Env(
             now=self.now,
             scripts=self.scripts,
-            new_token=lambda: next(self.tokens),
             retry=DEFAULTS,
-            healthy=self.healthy,
-            memo_get=memo_get,
+            token_key=b"sim",
+            unhealthy={s: "" for s in self.plan.steps if not self.healthy(s)},
+            memo=self,
             max_work_items=100,
         )
 

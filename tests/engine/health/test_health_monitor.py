@@ -85,10 +85,10 @@ def test_register_resets_health_and_records_only_changes() -> None:  # CAT-5, HE
             ]
             assert await engine.health.record({"a": HealthState("unknown")}) is False
             assert await engine.health.record({"a": HealthState("unhealthy", "down")}) is True
-            assert engine.dispatchable("a") is False  # HEALTH-6
+            assert engine.health.dispatchable("a") is False  # HEALTH-6
             updated = msgspec.structs.replace(step, name="renamed")
             await engine.update_step("a", updated)  # HEALTH-3: back to unknown
-            assert engine.dispatchable("a") is True
+            assert engine.health.dispatchable("a") is True
             statuses = [e["status"] for e in await cluster_events(engine)]
             assert statuses == ["unknown", "unhealthy", "unknown"]
         finally:
@@ -116,14 +116,14 @@ def test_checker_round_probes_rederives_flow_steps_and_gates() -> None:  # HEALT
             assert engine.health.resolved("f") == HealthState(
                 "unhealthy", "step a: node argyll-1: HTTP 503 Service Unavailable"
             )
-            assert not engine.dispatchable("a") and not engine.dispatchable("f")
-            assert engine.dispatchable("plain")
+            assert not engine.health.dispatchable("a") and not engine.health.dispatchable("f")
+            assert engine.health.dispatchable("plain")
             before = len(await cluster_events(engine))
             await engine.health.check_once()  # nothing changed: no events (HEALTH-2)
             assert len(await cluster_events(engine)) == before
             probes.results.clear()
             await engine.health.check_once()
-            assert engine.dispatchable("a") and engine.dispatchable("f")
+            assert engine.health.dispatchable("a") and engine.health.dispatchable("f")
             assert engine.health.resolved("f") == HealthState("healthy")
             assert engine.health.resolved("plain") == HealthState("unknown")
             assert engine.health.resolved("gone") is None
@@ -176,7 +176,7 @@ def test_records_are_loaded_before_recovery() -> None:  # REC-2, REC-1
         again.http.probe = never  # type: ignore[method-assign]
         await again.start()
         try:
-            assert again.dispatchable("a") is False  # gated before any probe
+            assert again.health.dispatchable("a") is False  # gated before any probe
             assert again.health.cluster.next_sequence == count
             assert again.health.resolved("a") == HealthState("unhealthy", "node argyll-1: refused")
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ import argyll.engine.server.websocket as websocket
 from argyll.engine.config import Config
 from argyll.engine.engine import Engine
 from argyll.engine.eventlog import encode_payload
+from argyll.engine.server.websocket import WebSocketHub
 from argyll.engine.server.ws_protocol import covering, event_parts, unix_ms
 from argyll.engine.store import MemoryStore
 from argyll.engine.store.base import AggregateId, AppendBatch, StoredEvent
@@ -38,6 +40,7 @@ class FakeSocket:
         self.inbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.outbound: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.blocked = False
+        self.hub: WebSocketHub | None = None
         self.closed: tuple[int, str] | None = None
         self.closed_event = asyncio.Event()
 
@@ -68,9 +71,14 @@ class FakeSocket:
         return self.closed
 
 
+# Per engine: the test is this aggregate's only writer.
+_next_seq: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
 async def commit(engine: Engine, payloads: list[ev.Payload], publish: bool = True) -> list[Any]:
     """Append to the flow like the runner does; publish unless told not to (yet)."""
-    seq = await engine.store.next_sequence(AGG)
+    seq = _next_seq.get(engine, 0)
+    _next_seq[engine] = seq + len(payloads)
     now = engine.clock.now()
     stored = await engine.store.append(
         AppendBatch(AGG, seq, [encode_payload(p, now) for p in payloads])
@@ -89,7 +97,8 @@ async def with_hub(body: Callable[[Engine, FakeSocket], Awaitable[None]]) -> Non
     await engine.start()
     await engine.health.stop()
     sock = FakeSocket()
-    task = asyncio.ensure_future(engine.websockets.endpoint(sock))  # type: ignore[arg-type]
+    sock.hub = WebSocketHub(engine)
+    task = asyncio.ensure_future(sock.hub.endpoint(sock))  # type: ignore[arg-type]
     try:
         await commit(engine, [ev.FlowStarted(flow_id=FLOW, plan=ExecutionPlan(), init={})])
         await commit(engine, [attr(1), attr(2)])
@@ -178,7 +187,7 @@ def test_a_client_that_stops_reading_is_closed_not_waited_for(  # WS-8
         for i in range(60):  # every commit's publish returns at once; one of them overflows
             await commit(engine, [attr(10 + i)])
         assert await sock.wait_closed() == (1008, "slow consumer: more than 50 messages queued")
-        assert engine.websocket_clients == 0
+        assert sock.hub is not None and sock.hub.clients == 0
 
     asyncio.run(with_hub(body))
 

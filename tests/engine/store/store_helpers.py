@@ -60,7 +60,7 @@ def one_loop() -> Iterator[None]:
 
 
 @functools.cache
-def _postgres_unreachable() -> str:
+def postgres_unreachable() -> str:
     """Why PostgreSQL cannot be used ("" when it can)."""
 
     async def probe() -> None:
@@ -78,7 +78,7 @@ def _postgres_unreachable() -> str:
 
 def require_postgres() -> None:
     """Skip (fail under ``CI=true``) when PostgreSQL is unreachable."""
-    reason = _postgres_unreachable()
+    reason = postgres_unreachable()
     if not reason:
         return
     if os.environ.get("CI", "").lower() == "true":

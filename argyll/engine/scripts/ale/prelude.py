@@ -14,7 +14,12 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from . import prelude_coll, prelude_core, prelude_num, prelude_obj, prelude_seq
+import argyll.engine.scripts.ale.prelude_coll as prelude_coll
+import argyll.engine.scripts.ale.prelude_core as prelude_core
+import argyll.engine.scripts.ale.prelude_num as prelude_num
+import argyll.engine.scripts.ale.prelude_obj as prelude_obj
+import argyll.engine.scripts.ale.prelude_seq as prelude_seq
+
 from .budget import AleError, tick
 from .prelude_coll import call
 from .prelude_core import make_multi_arity

@@ -238,10 +238,14 @@ class LuaSandbox:
         entries = list(value.items())
         if entries and all(_is_numeric_key(key) for key, _ in entries):
             by_index = {_numeric_key(key): item for key, item in entries}
-            return [
-                self._from_lua(by_index.get(i), budget, caps, depth + 1)
-                for i in range(1, len(entries) + 1)
-            ]
+            if all(type(i) is int and i >= 1 for i in by_index):
+                # An array up to the largest index, null in the holes: no value
+                # is lost, and every null counts against the item limit, so a
+                # huge index is a size error rather than a huge list.
+                return [
+                    self._from_lua(by_index.get(i), budget, caps, depth + 1)
+                    for i in range(1, max(by_index) + 1)
+                ]
         result: dict[str, Any] = {}
         for key, item in entries:
             result[_map_key(key)] = self._from_lua(item, budget, caps, depth + 1)

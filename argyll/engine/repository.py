@@ -1,0 +1,166 @@
+"""The aggregate repository: every read and write of an aggregate's events goes here.
+
+- *load* = cache + fold: catalog and cluster are projections kept for the
+  process's life (replayed once at start-up); flows are folded on demand
+  into a bounded LRU cache of :class:`FlowEntry` values.
+- *commit* = encode the payloads, append them at the expected sequence
+  (optimistic concurrency: a stale sequence raises ``ConcurrencyError`` and
+  writes nothing), then publish the stored events on the bus, in commit order.
+
+Nothing else in the engine calls ``EventStore.append`` or encodes events;
+this is the seam a shared (PostgreSQL) store plugs into.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from argyll.engine.bus import EventBus
+from argyll.engine.eventlog import decode_payload, encode_payload
+from argyll.engine.flow.state import fold
+from argyll.engine.store.base import AggregateId, AppendBatch, EventStore, StoredEvent
+from argyll.model import events as ev
+from argyll.model.flow import FlowState
+
+__all__ = ["FlowEntry", "Projection", "Repository", "flow_aggregate", "payloads"]
+
+
+class Projection(Protocol):
+    """A state folded from one aggregate's events (catalog, cluster)."""
+
+    next_sequence: int
+
+    def apply(self, payload: ev.Payload, ts: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class FlowEntry:
+    """A flow's folded state and the sequence its next event will get."""
+
+    state: FlowState
+    next_sequence: int
+
+
+def flow_aggregate(flow_id: str) -> AggregateId:
+    """The aggregate ID of a flow: ``("flow", flow_id)``."""
+    return ("flow", flow_id)
+
+
+def payloads(events: Iterable[StoredEvent]) -> Iterable[tuple[ev.Payload, datetime]]:
+    """The typed payloads of stored events with their timestamps, for ``fold``."""
+    return ((decode_payload(e), e.timestamp) for e in events)
+
+
+class Repository:
+    """Loads and commits aggregates over one store and one bus.
+
+    Args:
+        store: The event store.
+        bus: Where committed events are published.
+        flow_cache_size: How many folded flows stay in memory.
+    """
+
+    def __init__(self, store: EventStore, bus: EventBus, flow_cache_size: int) -> None:
+        self.store = store
+        self.bus = bus
+        self._flows: OrderedDict[str, FlowEntry] = OrderedDict()
+        self._flow_cache_size = max(1, flow_cache_size)
+
+    # any aggregate ---------------------------------------------------------
+
+    async def read(self, aggregate: AggregateId, from_sequence: int = 0) -> list[StoredEvent]:
+        """The committed events of ``aggregate`` from ``from_sequence`` on."""
+        return await self.store.read(aggregate, from_sequence)
+
+    async def replay(self, aggregate: AggregateId, projection: Projection) -> None:
+        """Fold every committed event of ``aggregate`` into ``projection`` (REC-1)."""
+        for payload, ts in payloads(await self.store.read(aggregate)):
+            projection.apply(payload, ts)
+
+    async def commit(
+        self, aggregate: AggregateId, expected: int, events: Sequence[ev.Payload], at: datetime
+    ) -> list[StoredEvent]:
+        """Append ``events`` raised at ``at`` atomically at ``expected``, then publish them.
+
+        Raises:
+            ConcurrencyError: ``expected`` is not the aggregate's next
+                sequence; nothing was written or published.
+        """
+        batch = AppendBatch(aggregate, expected, [encode_payload(p, at) for p in events])
+        stored = await self.store.append(batch)
+        self.bus.publish(stored)
+        return stored
+
+    async def commit_to(
+        self,
+        aggregate: AggregateId,
+        projection: Projection,
+        events: Sequence[ev.Payload],
+        at: datetime,
+    ) -> list[StoredEvent]:
+        """Commit ``events`` at ``projection.next_sequence`` and apply them to it."""
+        stored = await self.commit(aggregate, projection.next_sequence, events, at)
+        for payload in events:
+            projection.apply(payload, at)
+        return stored
+
+    # flows -------------------------------------------------------------------
+
+    def cached_flow(self, flow_id: str) -> FlowEntry | None:
+        """A flow's cached entry, if any; never reads the store."""
+        return self._flows.get(flow_id)
+
+    async def load_flow(self, flow_id: str, pinned: Container[str] = ()) -> FlowEntry | None:
+        """A flow's entry from the cache, or folded from its events; ``None`` if unknown."""
+        entry = self._flows.get(flow_id)
+        if entry is not None:
+            self._flows.move_to_end(flow_id)
+            return entry
+        stored = await self.store.read(flow_aggregate(flow_id))
+        if not stored:
+            return None
+        entry = FlowEntry(fold(payloads(stored)), len(stored))
+        self.remember_flow(flow_id, entry, pinned)
+        return entry
+
+    async def committed_flow(self, flow_id: str) -> FlowEntry | None:
+        """A flow folded from its committed events only, bypassing the cache.
+
+        The cache may hold a decision whose events are not yet durable; a
+        snapshot for a subscriber must not (WS-5).
+        """
+        stored = await self.store.read(flow_aggregate(flow_id))
+        if not stored:
+            return None
+        return FlowEntry(fold(payloads(stored)), stored[-1].sequence + 1)
+
+    def remember_flow(self, flow_id: str, entry: FlowEntry, pinned: Container[str] = ()) -> None:
+        """Cache ``entry``; evicts the least recently used flows not in ``pinned``."""
+        flows = self._flows
+        flows[flow_id] = entry
+        flows.move_to_end(flow_id)
+        while len(flows) > self._flow_cache_size:
+            oldest = next(iter(flows))
+            if oldest in pinned:  # being written: keep it
+                flows.move_to_end(oldest)
+                break
+            del flows[oldest]
+
+    async def commit_flow(
+        self, flow_id: str, entry: FlowEntry, events: Sequence[ev.Payload], at: datetime
+    ) -> list[StoredEvent]:
+        """Commit a decision's events (already applied to ``entry.state``).
+
+        On failure the cached entry is dropped: its state ran ahead of the log.
+        """
+        try:
+            stored = await self.commit(flow_aggregate(flow_id), entry.next_sequence, events, at)
+        except BaseException:
+            self._flows.pop(flow_id, None)
+            raise
+        entry.next_sequence += len(stored)
+        return stored
