@@ -19,7 +19,7 @@ from argyll.sdk.api import DEFAULT_PAGE_SIZE, Call, ClientCore, Pager, calls, st
 from argyll.sdk.flow_builder import AsyncFlowBuilder
 from argyll.sdk.flow_client import AsyncFlowClient
 from argyll.sdk.results import FlowEvent, FlowPage, FlowState, FlowSummary
-from argyll.sdk.step_builder import AsyncStepBuilder
+from argyll.sdk.step_builder import AsyncStepBuilder, use_client_classes
 
 __all__ = ["AsyncClient"]
 
@@ -198,3 +198,6 @@ class AsyncClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+use_client_classes(async_client=AsyncClient)

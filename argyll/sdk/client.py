@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -29,7 +29,10 @@ from argyll.sdk.api import (
 from argyll.sdk.flow_builder import FlowBuilder
 from argyll.sdk.flow_client import FlowClient
 from argyll.sdk.results import FlowEvent, FlowPage, FlowState, FlowSummary
-from argyll.sdk.step_builder import StepBuilder
+from argyll.sdk.step_builder import StepBuilder, use_client_classes
+
+if TYPE_CHECKING:
+    from argyll.sdk.async_client import AsyncClient
 
 __all__ = ["DEFAULT_BASE_URL", "Client", "normalize_base_url"]
 
@@ -92,6 +95,12 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client({self.base_url!r})"
+
+    def to_async(self) -> AsyncClient:
+        """An ``AsyncClient`` with this client's settings (URL, timeout, token)."""
+        from argyll.sdk.async_client import AsyncClient
+
+        return AsyncClient(self.core.base_url, self.core.timeout, token=self.core.token)
 
     def _run(self, call: Call[_T]) -> _T:
         request = self.core.request(self._http, call)
@@ -301,3 +310,6 @@ class Client:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+use_client_classes(client=Client)

@@ -119,10 +119,7 @@ class _Contexts:
         if not _is_async(func):
             return StepContext(self.client.flow(flow_id), self.step_id, metadata)
         if self.async_client is None:
-            from argyll.sdk.async_client import AsyncClient
-
-            core = self.client.core
-            self.async_client = AsyncClient(core.base_url, core.timeout, token=core.token)
+            self.async_client = self.client.to_async()
         return AsyncStepContext(self.async_client.flow(flow_id), self.step_id, metadata)
 
     async def close(self) -> None:

@@ -33,11 +33,50 @@ if TYPE_CHECKING:
     from argyll.sdk.context import CompensateHandler, StepHandler
     from argyll.sdk.runner import ServerHandle
 
-__all__ = ["AsyncStepBuilder", "StepBuilder", "StepDefinition"]
+__all__ = ["AsyncStepBuilder", "StepBuilder", "StepDefinition", "use_client_classes"]
 
 
 def _new_step() -> Step:
     return Step(type="sync")
+
+
+class _ClientClasses:
+    """The client classes, for builders made without a client (``StepBuilder()``).
+
+    ``argyll.sdk.client`` and ``argyll.sdk.async_client`` import this module
+    (their ``new_step`` returns a builder) and hand their class in when they
+    load, so this module never imports them: no import cycle. Loading
+    ``argyll.sdk`` loads both.
+    """
+
+    def __init__(self) -> None:
+        self.client: type[Client] | None = None
+        self.async_client: type[AsyncClient] | None = None
+
+    def new_client(
+        self, base_url: str | None = None, timeout: float = 30, token: str | None = None
+    ) -> Client:
+        if self.client is None:
+            raise RuntimeError("import argyll.sdk.client first")
+        return self.client(base_url, timeout, token=token)
+
+    def new_async_client(self) -> AsyncClient:
+        if self.async_client is None:
+            raise RuntimeError("import argyll.sdk.async_client first")
+        return self.async_client()
+
+
+_CLIENTS = _ClientClasses()
+
+
+def use_client_classes(
+    client: type[Client] | None = None, async_client: type[AsyncClient] | None = None
+) -> None:
+    """Set the classes builders use when made without a client (called by the client modules)."""
+    if client is not None:
+        _CLIENTS.client = client
+    if async_client is not None:
+        _CLIENTS.async_client = async_client
 
 
 @dataclass(frozen=True)
@@ -427,11 +466,7 @@ class StepBuilder(StepDefinition):
     client: Client | None = None
 
     def _sync_client(self) -> Client:
-        if self.client is not None:
-            return self.client
-        from argyll.sdk.client import Client
-
-        return Client()
+        return self.client if self.client is not None else _CLIENTS.new_client()
 
     def register(self) -> Step:
         """Build the step and register it (or update it, after ``update()``).
@@ -473,12 +508,10 @@ class AsyncStepBuilder(StepDefinition):
     client: AsyncClient | None = None
 
     def _sync_client(self) -> Client:
-        from argyll.sdk.client import Client
-
         if self.client is None:
-            return Client()
+            return _CLIENTS.new_client()
         core = self.client.core
-        return Client(core.base_url, core.timeout, token=core.token)
+        return _CLIENTS.new_client(core.base_url, core.timeout, core.token)
 
     async def register(self) -> Step:
         """Build the step and register it; see ``StepBuilder.register``.
@@ -489,9 +522,7 @@ class AsyncStepBuilder(StepDefinition):
         """
         step = self.build()
         if self.client is None:
-            from argyll.sdk.async_client import AsyncClient
-
-            async with AsyncClient() as client:
+            async with _CLIENTS.new_async_client() as client:
                 return await self._register(client, step)
         return await self._register(self.client, step)
 
