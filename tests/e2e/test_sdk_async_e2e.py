@@ -234,7 +234,7 @@ def test_async_client_example(isolated_engine_url: str, capsys: pytest.CaptureFi
     assert spec is not None and spec.loader is not None
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    quotes = asyncio.run(example.main(isolated_engine_url))
+    quotes = example.main(isolated_engine_url)
     assert sorted(quotes.values()) == [3, 7.5, 12]
     out = capsys.readouterr().out
     assert "flow_completed" in out and "has" in out
