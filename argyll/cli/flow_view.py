@@ -192,17 +192,22 @@ def _work_counts(execution: dict[str, Any]) -> tuple[int, int]:
 
 
 def _retry_note(execution: dict[str, Any], now: datetime) -> str:
-    notes = []
+    """The next retry of the step's items: ``retry 2 in 1.4s (+1 more): <error>``."""
+    waiting = []
     for item in (execution.get("work_items") or {}).values():
         when = parse_time(item.get("next_retry_at"))
-        if when is None or item.get("status") not in ("pending", "compensating"):
-            continue
-        seconds = max(0.0, (when - now).total_seconds())
-        note = f"retry {item.get('retry_count', 0)} in {seconds:.1f}s"
-        if item.get("error"):
-            note += f": {item['error']}"
-        notes.append(note)
-    return "; ".join(notes)
+        if when is not None and item.get("status") in ("pending", "compensating"):
+            waiting.append((when, item))
+    if not waiting:
+        return ""
+    when, item = min(waiting, key=lambda pair: pair[0])
+    seconds = max(0.0, (when - now).total_seconds())
+    note = f"retry {item.get('retry_count', 0)} in {seconds:.1f}s"
+    if len(waiting) > 1:
+        note += f" (+{len(waiting) - 1} more)"
+    if item.get("error"):
+        note += f": {item['error']}"
+    return note
 
 
 def _styled(status: str) -> Text:

@@ -61,7 +61,7 @@ Script steps run inside the engine's sandbox, no service needed.
 
 | where | languages |
 |---|---|
-| `script` step (`script.script`) | ale, lua |
+| `script` step (`script.script`) | ale, lua, jpath |
 | `predicate`, `required.match`, `mapping.script` | ale, lua, jpath |
 
 Every script is compiled at registration: a compile error rejects the step
@@ -85,9 +85,12 @@ gets a fresh global environment.
 Keywords become strings (`:paid` -> "paid"); `eq` is type-strict; `str`
 concatenates.
 
-## jpath (predicates, match and mappings only)
-A JSONPath query over the inputs: `$.amount`, `$.items[?(@.qty > 1)]`; true
-when it selects at least one node.
+## jpath
+A JSONPath query over the inputs (by inner name): `$.amount`,
+`$.order.items[*].sku`. As a step script, one match is the value, several are
+a list, none fails the work item (`jpath produced no matches`); a non-map
+result goes to the step's only output when it declares exactly one. As a
+predicate it is true when it selects at least one node.
 
 Limits (engine defaults): a step script may run 1 s and use 64 MiB; a
 predicate, match or mapping 0.1 s and 16 MiB; source up to 32 KiB. Exceeding

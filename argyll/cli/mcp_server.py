@@ -19,6 +19,7 @@ import msgspec
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resources import TextResource
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from argyll import __version__
@@ -56,6 +57,14 @@ Init = Annotated[
 ]
 Status = Literal["active", "completed", "failed"]
 
+#: Hints for clients: reads change nothing; writes are idempotent (re-registering the
+#: same step or starting the same flow again changes nothing); unregistering removes.
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+)
+REMOVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
+
 
 def _step(definition: dict[str, Any]) -> Step:
     try:
@@ -76,26 +85,32 @@ def build_server(api: EngineApi) -> MCPServer:
         except ClientError as exc:
             raise ToolError(exc.message) from exc
 
-    @server.tool(description="List the registered steps (full definitions).")
+    @server.tool(description="List the registered steps (full definitions).", annotations=READ)
     async def list_steps() -> dict[str, Any]:
         steps = await call(api.list_steps)
         return {"steps": steps, "count": len(steps)}
 
-    @server.tool(description="Get one registered step's definition.")
+    @server.tool(description="Get one registered step's definition.", annotations=READ)
     async def get_step(step_id: StepId) -> dict[str, Any]:
         return await call(lambda: api.get_step(step_id))
 
-    @server.tool(description="Register a new step (identical re-registration succeeds).")
+    @server.tool(
+        description="Register a new step (identical re-registration succeeds).", annotations=WRITE
+    )
     async def register_step(step: StepJson) -> dict[str, Any]:
         typed = _step(step)
         return await call(lambda: api.register_step(typed))
 
-    @server.tool(description="Replace a registered step with a new definition (same id).")
+    @server.tool(
+        description="Replace a registered step with a new definition (same id).", annotations=WRITE
+    )
     async def update_step(step: StepJson) -> dict[str, Any]:
         typed = _step(step)
         return await call(lambda: api.update_step(typed))
 
-    @server.tool(description="Unregister a step (running flows keep their snapshot).")
+    @server.tool(
+        description="Unregister a step (running flows keep their snapshot).", annotations=REMOVE
+    )
     async def unregister_step(step_id: StepId) -> dict[str, Any]:
         await call(lambda: api.unregister_step(step_id))
         return {"unregistered": step_id}
@@ -103,12 +118,15 @@ def build_server(api: EngineApi) -> MCPServer:
     @server.tool(
         description="Preview the execution plan for goals: the steps that would run and, "
         "in `required`, the inputs that init must still provide. Never fails for "
-        "missing inputs."
+        "missing inputs.",
+        annotations=READ,
     )
     async def preview_plan(goals: Goals, init: Init = None) -> dict[str, Any]:
         return await call(lambda: api.plan(goals, init or {}))
 
-    @server.tool(description="Start a flow for goal steps with initial values and labels.")
+    @server.tool(
+        description="Start a flow for goal steps with initial values and labels.", annotations=WRITE
+    )
     async def start_flow(
         flow_id: FlowId,
         goals: Goals,
@@ -120,16 +138,19 @@ def build_server(api: EngineApi) -> MCPServer:
 
     @server.tool(
         description="A flow's full state: status, plan, attributes (values with the step "
-        "that produced them), each step's execution and error."
+        "that produced them), each step's execution and error.",
+        annotations=READ,
     )
     async def get_flow(flow_id: FlowId) -> dict[str, Any]:
         return await call(lambda: api.get_flow(flow_id))
 
-    @server.tool(description="A flow's status: active, completed or failed.")
+    @server.tool(description="A flow's status: active, completed or failed.", annotations=READ)
     async def get_flow_status(flow_id: FlowId) -> dict[str, Any]:
         return await call(lambda: api.flow_status(flow_id))
 
-    @server.tool(description="Find flows by ID prefix, labels and statuses, newest first.")
+    @server.tool(
+        description="Find flows by ID prefix, labels and statuses, newest first.", annotations=READ
+    )
     async def query_flows(
         id_prefix: Annotated[str, Field(max_length=256)] = "",
         labels: dict[str, str] | None = None,
@@ -148,7 +169,9 @@ def build_server(api: EngineApi) -> MCPServer:
             query["cursor"] = cursor
         return await call(lambda: api.query_flows(query))
 
-    @server.tool(description="A flow's event history, optionally only some event types.")
+    @server.tool(
+        description="A flow's event history, optionally only some event types.", annotations=READ
+    )
     async def flow_events(
         flow_id: FlowId,
         types: Annotated[
@@ -160,12 +183,16 @@ def build_server(api: EngineApi) -> MCPServer:
             events = [e for e in events if e.get("type") in types]
         return {"events": events, "count": len(events)}
 
-    @server.tool(description="The engine's state: catalog, attribute graph and step health.")
+    @server.tool(
+        description="The engine's state: catalog, attribute graph and step health.",
+        annotations=READ,
+    )
     async def engine_state() -> dict[str, Any]:
         return await call(api.engine_state)
 
     @server.tool(
-        description="Step health: every step per engine node, or one step's merged health."
+        description="Step health: every step per engine node, or one step's merged health.",
+        annotations=READ,
     )
     async def step_health(
         step_id: Annotated[str | None, Field(description="One step; omit for all.")] = None,
@@ -174,7 +201,8 @@ def build_server(api: EngineApi) -> MCPServer:
 
     @server.tool(
         description="A Python SDK module implementing and serving a step: pass a step "
-        "definition, or the ID of a registered step."
+        "definition, or the ID of a registered step.",
+        annotations=READ,
     )
     async def step_handler_template(
         step: Annotated[dict[str, Any] | None, Field(description="A step definition.")] = None,

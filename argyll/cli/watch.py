@@ -76,78 +76,111 @@ def watch_flow(
 ) -> int:
     """Follow ``flow_id`` until it is finished; 0 if it completed, 1 if it failed.
 
+    A dropped connection (an engine restart, a slow-consumer close) is opened
+    again and the flow subscribed again with its state, so nothing is lost;
+    after ``_RECONNECTS`` failed attempts in a row the watch gives up.
+
     Raises:
-        ClientError: The flow does not exist, the engine cannot be reached or
-            closed the stream, or ``timeout`` seconds passed first.
+        ClientError: The flow does not exist, the engine cannot be reached,
+            or ``timeout`` seconds passed first.
     """
     api.get_flow(flow_id)  # a clear "flow not found" before opening the stream
-    out = out or Console(highlight=False)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    url = websocket_url(api.base_url)
-    try:
-        with connect(url, additional_headers=auth_headers(api.token), open_timeout=10) as ws:
-            _subscribe(ws, flow_id)
-            view = _follow(ws, flow_id, as_json, out, deadline)
-    except (OSError, WebSocketException) as exc:
-        raise ClientError(f"event stream from {url} failed: {exc}") from exc
-    if not as_json and not out.is_terminal:
-        out.print(render_flow(view))
+    watch = _Watch(api, flow_id, as_json, out or Console(highlight=False), timeout)
+    view = watch.run()
+    if not as_json and not watch.out.is_terminal:
+        watch.out.print(render_flow(view))
     return 0 if view.status == "completed" else 1
 
 
-def _follow(
-    ws: ClientConnection,
-    flow_id: str,
-    as_json: bool,
-    out: Console,
-    deadline: float | None,
-) -> FlowView:
-    view = FlowView(flow_id)
-    live: Live | None = None
-    if not as_json and out.is_terminal:
-        live = Live(render_flow(view), console=out, refresh_per_second=8, transient=False)
-        live.start()
+_RECONNECTS = 30
+_RECONNECT_DELAY = 1.0
 
-    def emit(line: str) -> None:
-        if as_json:
+
+class _Watch:
+    """One watch: the view, the live display, and the connection attempts."""
+
+    def __init__(
+        self, api: EngineApi, flow_id: str, as_json: bool, out: Console, timeout: float | None
+    ) -> None:
+        self.api = api
+        self.flow_id = flow_id
+        self.as_json = as_json
+        self.out = out
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.view = FlowView(flow_id)
+        self.live: Live | None = None
+        self.subscribed = False
+        self.url = websocket_url(api.base_url)
+
+    def run(self) -> FlowView:
+        if not self.as_json and self.out.is_terminal:
+            self.live = Live(render_flow(self.view), console=self.out, refresh_per_second=8)
+            self.live.start()
+        try:
+            failures = 0
+            while True:
+                self.subscribed = False
+                try:
+                    headers = auth_headers(self.api.token)
+                    with connect(self.url, additional_headers=headers, open_timeout=10) as ws:
+                        _subscribe(ws, self.flow_id)
+                        self._follow(ws)
+                    return self.view
+                except (OSError, WebSocketException) as exc:
+                    failures = 0 if self.subscribed else failures + 1
+                    if failures >= _RECONNECTS:
+                        raise ClientError(f"event stream from {self.url} failed: {exc}") from exc
+                    self._check_deadline()
+                    if self.live is None and not self.as_json:
+                        self._emit(f"connection lost ({exc}); reconnecting")
+                    time.sleep(_RECONNECT_DELAY)
+        finally:
+            if self.live is not None:
+                self.live.stop()
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ClientError(
+                f"flow {self.flow_id} still {self.view.status} when the watch timed out"
+            )
+
+    def _emit(self, line: str) -> None:
+        if self.as_json:
             click.echo(line)
         else:
-            out.print(line, markup=False, soft_wrap=True)
+            self.out.print(line, markup=False, soft_wrap=True)
 
-    try:
-        subscribed = False
-        while not (subscribed and view.finished):
-            if deadline is not None and time.monotonic() > deadline:
-                raise ClientError(f"flow {flow_id} still {view.status} when the watch timed out")
+    def _redraw(self) -> None:
+        if self.live is not None:
+            self.live.update(render_flow(self.view))
+
+    def _follow(self, ws: ClientConnection) -> None:
+        """Apply messages until the flow is finished."""
+        while not (self.subscribed and self.view.finished):
+            self._check_deadline()
             try:
                 raw = ws.recv(timeout=_TICK)
             except TimeoutError:
-                if live is not None:
-                    live.update(render_flow(view))
+                self._redraw()
                 continue
             message = json.loads(raw)
             kind = message.get("type")
             if kind == "subscribed":
-                subscribed = True
+                self.subscribed = True
                 for item in message.get("items") or []:
                     if item.get("data"):
-                        view = FlowView(flow_id, item["data"])
-                if as_json:
-                    emit(json.dumps({"type": "state", "data": view.state}, default=str))
+                        self.view = FlowView(self.flow_id, item["data"])
+                if self.as_json:
+                    self._emit(json.dumps({"type": "state", "data": self.view.state}, default=str))
             elif kind == "error":
                 raise ClientError(f"event stream error: {message.get('error', '')}")
             elif isinstance(kind, str) and isinstance(message.get("data"), dict):
                 data = message["data"]
-                view.apply(kind, data, message.get("timestamp"))
-                if as_json:
-                    emit(json.dumps(message, default=str))
-                elif live is None:
-                    line = _line_for(view, kind, data)
+                self.view.apply(kind, data, message.get("timestamp"))
+                if self.as_json:
+                    self._emit(json.dumps(message, default=str))
+                elif self.live is None:
+                    line = _line_for(self.view, kind, data)
                     if line:
-                        emit(line)
-            if live is not None:
-                live.update(render_flow(view))
-    finally:
-        if live is not None:
-            live.stop()
-    return view
+                        self._emit(line)
+            self._redraw()

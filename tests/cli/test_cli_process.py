@@ -6,9 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from cli_support import failing_step, price_steps, write_yaml
+
+from argyll import Client, StepContext
+from argyll.errors import HTTPError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,3 +100,55 @@ def test_serve_keeps_the_engine_flags(tmp_path: Path) -> None:
     assert top.returncode == 0
     for command in ("serve", "step", "plan", "flow", "health", "cluster", "mcp"):
         assert command in top.stdout
+
+
+def test_watch_streams_live_retries_and_progress(engine_url: str, uid: str) -> None:
+    """A real HTTP step fails once per item; the watcher sees the retries as they happen."""
+    subscribed = threading.Event()
+    failed_once: set[str] = set()
+
+    def ship(ctx: StepContext, args: dict[str, Any]) -> dict[str, Any]:
+        subscribed.wait(timeout=20)  # hold the work until the watcher has the state
+        if ctx.receipt_token not in failed_once:
+            failed_once.add(ctx.receipt_token)
+            raise HTTPError(503, "carrier busy")
+        return {f"tracking_{uid}": f"TRK-{args[f'parcel_{uid}']}"}
+
+    flow_id = f"ship-{uid}"
+    with Client(engine_url) as client:
+        builder = (
+            client.new_step()
+            .with_id(f"ship-{uid}")
+            .with_name("Ship")
+            .required(f"parcel_{uid}", "array", for_each=True)
+            .output(f"tracking_{uid}", "string")
+            .with_work_config(parallelism=2, init_backoff=200, backoff_type="fixed")
+        )
+        with builder.serve(ship):
+            client.start_flow(flow_id, [f"ship-{uid}"], {f"parcel_{uid}": [[1, 2, 3]]})
+            env = {**os.environ, "ENGINE_URL": engine_url}
+            watcher = subprocess.Popen(
+                [sys.executable, "-m", "argyll", "flow", "watch", flow_id, "--json"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert watcher.stdout is not None
+                first = json.loads(watcher.stdout.readline())
+                assert first["type"] == "state"
+                assert first["data"]["status"] == "active"
+                subscribed.set()
+                out, err = watcher.communicate(timeout=30)
+            finally:
+                if watcher.poll() is None:
+                    watcher.kill()
+                    watcher.wait()
+    assert watcher.returncode == 0, err
+    types = [json.loads(line)["type"] for line in out.splitlines()]
+    assert types.count("work_retry_scheduled") == 3
+    assert types.count("work_succeeded") == 3
+    assert "flow_completed" in types
+    assert types[-1] == "flow_deactivated"

@@ -122,11 +122,18 @@ def test_view_shows_progress_retries_and_outputs() -> None:
          "error": "HTTP 503 [busy]"},
         1003,
     )  # fmt: skip
+    later = (now + timedelta(seconds=4)).isoformat().replace("+00:00", "Z")
+    view.apply(
+        "work_retry_scheduled",
+        {"step_id": "fan", "token": "t3", "retry_count": 2, "next_retry_at": later,
+         "error": "timeout"},
+        1003,
+    )  # fmt: skip
     view.apply("work_started", {"step_id": "nope", "token": "t9"}, 1004)  # unknown: ignored
     text = _plain(view, now)
     assert "flow f1 active" in text
     assert "1/3" in text
-    assert "retry 1 in 2.5s: HTTP 503 [busy]" in text
+    assert "retry 1 in 2.5s (+1 more): HTTP 503 [busy]" in text
     assert not view.terminal
 
     for token in ("t2", "t3"):

@@ -44,7 +44,14 @@ def stdio_params(engine_url: str) -> StdioServerParameters:
 
 async def drive(engine_url: str, uid: str) -> None:
     async with Client(stdio_params(engine_url), read_timeout_seconds=30) as client:
-        tools = {tool.name for tool in (await client.list_tools()).tools}
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
+        tools = set(listed)
+        hints = listed["get_flow"].annotations
+        assert hints is not None and hints.read_only_hint is True
+        hints = listed["unregister_step"].annotations
+        assert hints is not None and hints.destructive_hint is True
+        schema = listed["start_flow"].input_schema
+        assert set(schema["required"]) == {"flow_id", "goals"}
         assert {
             "list_steps", "get_step", "register_step", "update_step", "unregister_step",
             "preview_plan", "start_flow", "get_flow", "get_flow_status", "query_flows",

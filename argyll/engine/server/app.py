@@ -24,6 +24,7 @@ from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_res
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
 from argyll.engine.server.routes_health import health_routes
+from argyll.engine.server.routes_ui import ui_routes
 from argyll.engine.server.routes_webhook import webhook_routes
 from argyll.engine.server.websocket import WebSocketHub, websocket_routes
 from argyll.errors import EngineError, NotFoundError
@@ -124,6 +125,7 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
     routes += webhook_routes(engine)
     routes += health_routes(engine)
     routes += websocket_routes(hub)
+    routes += ui_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -15,9 +15,10 @@ Guarantees and limits (documented in docs/guides/monitoring.md):
   cluster snapshots are taken without an await, so they are exact; flow
   snapshots are folded from committed events only (the runner's cache may
   hold a write that is not yet committed).
-- A malformed message, an unknown ``type`` or a ``subscribe`` without
-  ``sub_id`` is answered with ``{"type": "error", "error": "..."}`` and the
-  connection stays open (WS-2; the reference only logged them).
+- A malformed message or a ``subscribe`` without ``sub_id`` is answered
+  with ``{"type": "error", "error": "..."}`` and the connection stays open
+  (WS-2; the reference only logged them). A message of an unknown ``type``,
+  such as a client's ``{"type": "ping"}`` keep-alive, is ignored.
 - Inbound messages over 64 KiB close the connection with code 1009 (WS-8).
 - A client that falls more than 10,000 messages behind is closed with code
   1008 and reason ``slow consumer: more than 10000 messages queued``; a
@@ -198,8 +199,8 @@ class _Connection:
                 await self._subscribe(msgspec.convert(message.get("data"), Subscribe))
             elif kind == "unsubscribe":
                 self._unsubscribe(msgspec.convert(message.get("data"), Unsubscribe))
-            else:
-                self._error(f"unknown message type: {kind!r} (use subscribe or unsubscribe)")
+            else:  # WS-2: unknown types (e.g. a client's "ping" keep-alive) are ignored
+                log.debug("WebSocket client message of unknown type ignored: %r", kind)
         except msgspec.ValidationError as exc:
             self._error(f"invalid {kind} message: {exc}")
 

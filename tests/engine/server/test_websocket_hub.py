@@ -259,3 +259,15 @@ def test_envelope_timestamp_is_unix_milliseconds() -> None:  # WS-5
         "timestamp": 1738250625123,
         "sequence": 7,
     }
+
+
+def test_unknown_message_types_such_as_ping_are_ignored() -> None:  # WS-2
+    async def body(engine: Engine, sock: FakeSocket) -> None:
+        sock.say("ping")
+        sock.say("dance", step="left")
+        sock.say("subscribe", sub_id="after", aggregate_ids=[["catalog"]])
+        reply = await sock.next()  # nothing was answered to ping or dance
+        assert reply == {"type": "subscribed", "sub_id": "after", "items": []}
+        assert sock.closed is None
+
+    asyncio.run(with_hub(body))
