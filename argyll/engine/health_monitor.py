@@ -34,6 +34,7 @@ from argyll.engine.health import (
 from argyll.engine.plan import build_plan
 from argyll.engine.repository import Repository
 from argyll.engine.scheduler import Clock
+from argyll.errors import ConcurrencyError
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, step_arg_names
 from argyll.model.validate import CompileCheck
@@ -57,6 +58,7 @@ DEFAULT_INTERVAL_MS: Final = 30_000
 PROBE_TIMEOUT_S: Final = 3.0
 _MAX_INTERVAL_MS: Final = 86_400_000
 _CLUSTER: Final = ("cluster",)
+_WRITE_ATTEMPTS: Final = 5
 
 
 def interval_from_env(env: Mapping[str, str] | None = None) -> float:
@@ -156,19 +158,31 @@ class HealthMonitor:
         """Record local health for several steps in one commit; True if anything changed.
 
         Only changes raise events (HEALTH-2). The projection changes after
-        the commit and the events are published on the bus right away.
+        the commit and the events are published on the bus right away. In a
+        cluster, another node's health commit in between means catching up
+        and comparing again.
         """
         async with self._lock:
-            payloads = [
-                p
-                for sid, h in updates.items()
-                if (p := self.cluster.change(self.node_id, sid, h)) is not None
-            ]
-            if not payloads:
-                return False
-            await self.repository.commit_to(_CLUSTER, self.cluster, payloads, self.clock.now())
-            self._refresh_unhealthy()
-            return True
+            for attempt in range(1, _WRITE_ATTEMPTS + 1):
+                payloads = [
+                    p
+                    for sid, h in updates.items()
+                    if (p := self.cluster.change(self.node_id, sid, h)) is not None
+                ]
+                if not payloads:
+                    return False
+                try:
+                    await self.repository.commit_to(
+                        _CLUSTER, self.cluster, payloads, self.clock.now()
+                    )
+                except ConcurrencyError:
+                    if attempt == _WRITE_ATTEMPTS:
+                        raise
+                    await self.repository.catch_up(_CLUSTER, self.cluster)
+                    continue
+                self._refresh_unhealthy()
+                return True
+            return False
 
     async def reset(self, step: Step) -> None:
         """HEALTH-3 / CAT-5: the health of a step just registered or updated.

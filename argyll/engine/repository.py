@@ -6,6 +6,8 @@
 - *commit* = encode the payloads, append them at the expected sequence
   (optimistic concurrency: a stale sequence raises ``ConcurrencyError`` and
   writes nothing), then publish the stored events on the bus, in commit order.
+  In a cluster the store's global order is the publisher instead
+  (``cluster.Tail``): a commit only wakes it (``on_commit``).
 
 Nothing else in the engine calls ``EventStore.append`` or encodes events;
 this is the seam a shared (PostgreSQL) store plugs into.
@@ -14,7 +16,7 @@ this is the seam a shared (PostgreSQL) store plugs into.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -67,6 +69,8 @@ class Repository:
     def __init__(self, store: EventStore, bus: EventBus, flow_cache_size: int) -> None:
         self.store = store
         self.bus = bus
+        #: Called with each commit's stored events (default: publish them on the bus).
+        self.on_commit: Callable[[list[StoredEvent]], None] = bus.publish
         self._flows: OrderedDict[str, FlowEntry] = OrderedDict()
         self._flow_cache_size = max(1, flow_cache_size)
 
@@ -92,7 +96,7 @@ class Repository:
         """
         batch = AppendBatch(aggregate, expected, [encode_payload(p, at) for p in events])
         stored = await self.store.append(batch)
-        self.bus.publish(stored)
+        self.on_commit(stored)
         return stored
 
     async def commit_to(
@@ -102,11 +106,22 @@ class Repository:
         events: Sequence[ev.Payload],
         at: datetime,
     ) -> list[StoredEvent]:
-        """Commit ``events`` at ``projection.next_sequence`` and apply them to it."""
+        """Commit ``events`` at ``projection.next_sequence`` and apply them to it.
+
+        An event the cluster tail applied first (while this commit returned)
+        is not applied twice.
+        """
         stored = await self.commit(aggregate, projection.next_sequence, events, at)
-        for payload in events:
-            projection.apply(payload, at)
+        for payload, event in zip(events, stored, strict=True):
+            if event.sequence == projection.next_sequence:
+                projection.apply(payload, at)
         return stored
+
+    async def catch_up(self, aggregate: AggregateId, projection: Projection) -> None:
+        """Apply what other writers committed to ``aggregate`` since the projection's head."""
+        for event in await self.store.read(aggregate, projection.next_sequence):
+            if event.sequence == projection.next_sequence:
+                projection.apply(decode_payload(event), event.timestamp)
 
     # flows -------------------------------------------------------------------
 
@@ -137,6 +152,10 @@ class Repository:
         if not stored:
             return None
         return FlowEntry(fold(payloads(stored)), stored[-1].sequence + 1)
+
+    def forget_flow(self, flow_id: str) -> None:
+        """Drop a cached flow (another node wrote it); the next load reads the store."""
+        self._flows.pop(flow_id, None)
 
     def remember_flow(self, flow_id: str, entry: FlowEntry, pinned: Container[str] = ()) -> None:
         """Cache ``entry``; evicts the least recently used flows not in ``pinned``."""

@@ -60,6 +60,7 @@ from argyll.engine.store.base import (
 )
 from argyll.engine.store.index import Results, aggregate_id, aggregate_key, from_micros
 from argyll.engine.store.index import prepare_batch as _prepare
+from argyll.engine.store.postgres_cluster import SQL, NodeRecord, node_record
 from argyll.engine.store.postgres_query import ENTRY_COLUMNS, index_entry, query_index
 from argyll.engine.store.postgres_schema import SCHEMA_VERSION, migrate
 from argyll.engine.store.postgres_url import PostgresURL, parse_postgres_url
@@ -93,6 +94,7 @@ class PostgresStore:
         url: ``postgresql://USER@HOST:PORT/DB[?schema=NAME&pool_size=N]``.
         clock: Wall clock in unix nanoseconds for index timestamps (EVT-13).
         max_batches: Most append batches committed in one transaction.
+        node_id: This engine's node ID: the owner of the flows it starts.
         writer_idle_ms: How long the server lets the writer's transaction sit
             idle (its engine frozen) before ending it and freeing the head lock.
 
@@ -106,9 +108,11 @@ class PostgresStore:
         *,
         clock: Callable[[], int] = time.time_ns,
         max_batches: int = 1024,
+        node_id: str = "",
         writer_idle_ms: int = 10_000,
     ) -> None:
         self.url: PostgresURL = parse_postgres_url(url)
+        self.node_id = node_id
         self._writer_idle_ms = writer_idle_ms
         self._clock = clock
         self._max_batches = max_batches
@@ -165,7 +169,12 @@ class PostgresStore:
             )
             async with pool.acquire() as conn:
                 await migrate(conn, self.url.schema, where)
-            writer = PostgresWriter(self._connect, clock=self._clock, max_batches=self._max_batches)
+            writer = PostgresWriter(
+                self._connect,
+                clock=self._clock,
+                max_batches=self._max_batches,
+                node_id=self.node_id,
+            )
             await writer.start()
         except BaseException as exc:
             if pool is not None:
@@ -286,6 +295,54 @@ class PostgresStore:
     async def active_flow_ids(self) -> list[str]:
         """IDs of every indexed ``active`` flow (children included), sorted."""
         return [row[0] for row in await self._fetch(_ACTIVE)]
+
+    # cluster (postgres_cluster) -------------------------------------------------
+
+    #: Several engines may share this store: the engine runs as a cluster node.
+    shared = True
+
+    async def _execute(self, sql: str, *args: Any) -> None:
+        pool = self._pool
+        if pool is None or self._closing:
+            raise StoreError("event store is closed")
+        try:
+            await pool.execute(sql, *args)
+        except Exception as exc:
+            raise StoreError(f"failed to write the event store: {_reason(exc)}") from exc
+
+    async def join(self, address: str) -> None:
+        """Register this node (a fresh ``started`` time) at ``address``."""
+        await self._execute(SQL.JOIN, self.node_id, address)
+
+    async def heartbeat(self, address: str) -> None:
+        """Record that this node is alive now."""
+        await self._execute(SQL.HEARTBEAT, self.node_id, address)
+
+    async def leave(self) -> None:
+        """Mark this node dead at once (a clean shutdown): survivors take its flows."""
+        await self._execute(SQL.LEAVE, self.node_id)
+
+    async def nodes(self, lease_s: float) -> list[NodeRecord]:
+        """Every known node; ``alive`` when it heartbeat within ``lease_s`` seconds."""
+        return [node_record(row) for row in await self._fetch(SQL.NODES, lease_s)]
+
+    async def flow_owner(self, flow_id: str) -> str | None:
+        """The node driving an active flow ("" when unknown); ``None`` if not active."""
+        rows = await self._fetch(SQL.OWNER, flow_id)
+        return str(rows[0][0]) if rows else None
+
+    async def owned_flows(self) -> list[str]:
+        """Active flows this node owns."""
+        return [str(row[0]) for row in await self._fetch(SQL.OWNED, self.node_id)]
+
+    async def claim_orphans(self, lease_s: float, limit: int) -> list[str]:
+        """Take over up to ``limit`` active flows whose owner is dead; their IDs."""
+        rows = await self._fetch(SQL.CLAIM_ORPHANS, self.node_id, lease_s, limit)
+        return [str(row[0]) for row in rows]
+
+    async def claim_flow(self, flow_id: str, lease_s: float) -> bool:
+        """Own ``flow_id`` if it is active and its owner is this node or dead."""
+        return bool(await self._fetch(SQL.CLAIM_ONE, self.node_id, flow_id, lease_s))
 
     def status(self) -> dict[str, object]:
         """``{"type": "postgresql", "url", "schema", "schema_version", ...}``."""

@@ -49,7 +49,8 @@ _INDEX_UPDATE = (
     " timestamp_ns = excluded.timestamp_ns, neg_ns = excluded.neg_ns"
 )
 # $1-$5 events, $6 event count, $7 index changed, $8 clock (unix ns, whole µs),
-# $9-$13 flows (re)started, with labels, $14-$17 flows deactivated (labels kept).
+# $9-$13 flows (re)started, with labels, $14-$17 flows deactivated (labels kept),
+# $18 the writing node: the owner of the flows it starts (clusters).
 _WRITE = f"""
 WITH head AS (
     UPDATE event_head SET position = position + $6::bigint,
@@ -57,8 +58,8 @@ WITH head AS (
     WHERE id = 1
     RETURNING position - $6::bigint AS base, index_ns
 ), started AS (
-    INSERT INTO flow_index ({_INDEX_COLUMNS})
-    SELECT t.f, t.s, t.g, head.index_ns, -head.index_ns, t.l::jsonb, t.c
+    INSERT INTO flow_index ({_INDEX_COLUMNS}, owner)
+    SELECT t.f, t.s, t.g, head.index_ns, -head.index_ns, t.l::jsonb, t.c, $18::text
     FROM head, unnest($9::text[], $10::text[], $11::smallint[], $12::text[], $13::boolean[])
         AS t(f, s, g, l, c)
     {_INDEX_UPDATE}, labels = excluded.labels
@@ -136,7 +137,7 @@ def plan_group(requests: list[list[PreparedBatch]], nexts: dict[str, int]) -> Gr
     return plan
 
 
-async def write_plan(conn: Any, plan: GroupPlan, clock_ns: int) -> int:
+async def write_plan(conn: Any, plan: GroupPlan, clock_ns: int, owner: str = "") -> int:
     """Write a plan of at least one event; returns the position before its first event.
 
     Raises:
@@ -162,6 +163,7 @@ async def write_plan(conn: Any, plan: GroupPlan, clock_ns: int) -> int:
         clock_ns - clock_ns % 1000,
         *started,
         *deactivated,
+        owner,
     )
     return int(await conn.fetchval(_WRITE, *args))
 

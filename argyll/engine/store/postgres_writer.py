@@ -81,6 +81,7 @@ class PostgresWriter:
             schema); called at start and again after a connection is lost.
         clock: Wall clock in unix nanoseconds (index commit time, EVT-13).
         max_batches: Most batches written in one transaction.
+        node_id: The owner recorded for flows this writer starts.
 
     Attributes:
         transactions: Transactions committed so far.
@@ -94,8 +95,10 @@ class PostgresWriter:
         *,
         clock: Callable[[], int],
         max_batches: int = 1024,
+        node_id: str = "",
     ) -> None:
         self._connect = connect
+        self._node_id = node_id
         self._clock = clock
         self._max_batches = max_batches
         self._conn: Any = None
@@ -189,7 +192,7 @@ class PostgresWriter:
                 base = 0
                 if plan.count:
                     safe = locked
-                    base = await write_plan(conn, plan, self._clock())
+                    base = await write_plan(conn, plan, self._clock(), self._node_id)
                 if tx is not None:
                     safe = False
                     await tx.commit()
