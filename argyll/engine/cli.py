@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 #: Import names of the libraries the ``engine`` extra installs.
-_ENGINE_LIBRARIES = ("hy", "lupa", "jsonpath_ng", "networkx", "aiohttp")
+_ENGINE_LIBRARIES = ("hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "prometheus_client")
 
 
 def _missing_engine_libraries() -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argyll.engine.config_ops import parse_duration, parse_log_format, parse_tokens
 from argyll.errors import ConfigError
 from argyll.model.step import WorkConfig
 
@@ -82,6 +83,9 @@ class Config:
     #: Cluster: where other nodes reach this one ("" = http://<host>:<port>).
     advertise_url: str = ""
     limits: Limits = field(default_factory=Limits)
+    log_format: str = "text"
+    api_tokens: dict[str, str] = field(default_factory=dict)
+    flow_retention_s: float = 0.0
 
     @property
     def node_address(self) -> str:
@@ -158,6 +162,9 @@ class Config:
             store_url=the_store,
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
+            log_format=parse_log_format(env),
+            api_tokens=parse_tokens(env.get("API_TOKENS", "")),
+            flow_retention_s=parse_duration("FLOW_RETENTION", env.get("FLOW_RETENTION", "")),
             cluster_lease_ms=int_setting(env, "CLUSTER_LEASE", 10_000, 3_600_000),
             advertise_url=env.get("ADVERTISE_URL", "").strip(),
         )

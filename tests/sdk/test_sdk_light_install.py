@@ -18,7 +18,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-ENGINE_LIBRARIES = ["hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "asyncpg"]
+ENGINE_LIBRARIES = [
+    "hy",
+    "lupa",
+    "jsonpath_ng",
+    "networkx",
+    "aiohttp",
+    "asyncpg",
+    "prometheus_client",
+]
 CLI_LIBRARIES = ["rich", "yaml", "mcp"]  # click comes with uvicorn
 
 SCRIPT = """

@@ -174,5 +174,18 @@ class EventStore(Protocol):
     async def active_flow_ids(self) -> list[str]:
         """IDs of every flow (children included) whose indexed status is ``active``."""
 
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` terminal flows indexed before ``cutoff`` (retention).
+
+        Candidates are non-child flows whose indexed status is terminal and
+        whose index time is earlier than ``cutoff``, oldest first. Each goes
+        with its child flows (IDs starting with ``<flow_id>:``): their events,
+        index entries and labels, in one transaction. A flow with an active
+        child is skipped. Active flows are never touched.
+
+        Returns:
+            The IDs deleted (children included).
+        """
+
     def status(self) -> dict[str, object]:
         """Informational store status for ``GET /health`` (API-1)."""

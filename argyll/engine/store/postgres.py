@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from argyll.engine.store.base import (
@@ -58,10 +59,17 @@ from argyll.engine.store.base import (
     FlowIndexQuery,
     StoredEvent,
 )
-from argyll.engine.store.index import Results, aggregate_id, aggregate_key, from_micros
+from argyll.engine.store.index import (
+    Results,
+    aggregate_id,
+    aggregate_key,
+    from_micros,
+    to_micros,
+)
 from argyll.engine.store.index import prepare_batch as _prepare
 from argyll.engine.store.postgres_cluster import SQL, NodeRecord, node_record
 from argyll.engine.store.postgres_query import ENTRY_COLUMNS, index_entry, query_index
+from argyll.engine.store.postgres_retention import delete_flows_before
 from argyll.engine.store.postgres_schema import SCHEMA_VERSION, migrate
 from argyll.engine.store.postgres_url import PostgresURL, parse_postgres_url
 from argyll.engine.store.postgres_writer import PostgresWriter
@@ -295,6 +303,17 @@ class PostgresStore:
     async def active_flow_ids(self) -> list[str]:
         """IDs of every indexed ``active`` flow (children included), sorted."""
         return [row[0] for row in await self._fetch(_ACTIVE)]
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` old terminal flows with their children (see the protocol)."""
+        pool = self._pool
+        if pool is None or self._closing:
+            raise StoreError("event store is closed")
+        try:
+            async with pool.acquire() as conn:
+                return await delete_flows_before(conn, to_micros(cutoff) * 1000, limit)
+        except Exception as exc:
+            raise StoreError(f"failed to delete old flows: {_reason(exc)}") from exc
 
     # cluster (postgres_cluster) -------------------------------------------------
 

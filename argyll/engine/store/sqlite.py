@@ -36,6 +36,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,10 @@ from argyll.engine.store.index import (
     aggregate_key,
     from_micros,
     prepare_batch,
+    to_micros,
 )
 from argyll.engine.store.sqlite_query import index_entry, query_index
+from argyll.engine.store.sqlite_retention import delete_flows_before
 from argyll.engine.store.sqlite_writer import GroupCommitWriter
 from argyll.errors import ConcurrencyError, StoreError
 
@@ -357,6 +360,13 @@ class SQLiteStore:
                 return [row[0] for row in self._querier.execute(_ACTIVE)]
             except sqlite3.Error as exc:
                 raise StoreError(f"failed to list active flows: {exc}") from exc
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` old terminal flows with their children (see the protocol)."""
+        if self._writer is None or self._closing:
+            raise StoreError("event store is closed")
+        cutoff_ns = to_micros(cutoff) * 1000
+        return await asyncio.to_thread(delete_flows_before, self.path, cutoff_ns, limit)
 
     def status(self) -> dict[str, object]:
         """``{"type": "sqlite", "path", "wal": True, "synchronous": "full", ...}``."""
