@@ -1,6 +1,6 @@
 """The async client: register, start, watch live and list flows with ``await``.
 
-Registers an Ale script step "Shipping Quote" (``shipping_quote =
+Registers a Lua script step "Shipping Quote" (``shipping_quote =
 parcel_weight * shipping_rate``),
 starts a few flows for it with the ``AsyncClient``, watches the first one
 over the engine's WebSocket (its state, then each event until it ends),
@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from argyll import AsyncClient, AttributeType, FlowSnapshot, FlowStatus
+from argyll import AsyncClient, AttributeType, FlowSnapshot, FlowStatus, ScriptLanguage
 
 
 async def quote_all(
@@ -34,7 +34,9 @@ async def quote_all(
             .required("parcel_weight", AttributeType.NUMBER)
             .optional("shipping_rate", AttributeType.NUMBER, 3)  # a plain value: encoded for you
             .output("shipping_quote", AttributeType.NUMBER)
-            .with_script("{:shipping_quote (* parcel_weight shipping_rate)}")
+            .with_script_language(
+                ScriptLanguage.LUA, "return {shipping_quote = parcel_weight * shipping_rate}"
+            )
             .register()
         )
         flows = [

@@ -79,6 +79,7 @@ def test_async_client_registers_starts_queries_and_watches(engine_url: str, uid:
             items = [item async for item in flows[2].watch(timeout=10)]
             assert len(items) == 1 and isinstance(items[0], FlowSnapshot)
             assert items[0].state.status is FlowStatus.COMPLETED
+            await client.unregister_step(step.id)  # keep the shared catalog small
 
     asyncio.run(scenario())
 
@@ -208,6 +209,8 @@ def test_engine_url_is_the_default_base_url(
             return (await client.flow(f"env-{uid}").get_state()).status
 
     assert asyncio.run(read()) is FlowStatus.COMPLETED
+    with Client(engine_url) as client:
+        client.unregister_step(step.id)  # keep the shared catalog small
 
 
 def test_port_clash_in_start_is_one_clear_error(
