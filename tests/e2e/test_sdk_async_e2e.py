@@ -240,4 +240,6 @@ def test_async_client_example(isolated_engine_url: str, capsys: pytest.CaptureFi
     quotes = example.main(isolated_engine_url)
     assert sorted(quotes.values()) == [3, 7.5, 12]
     out = capsys.readouterr().out
-    assert "flow_completed" in out and "has" in out
+    # The watch printed the snapshot (and, when it was quicker than the flow,
+    # the events up to flow_completed); then the history of the first flow.
+    assert "at sequence" in out and "events, the last" in out
