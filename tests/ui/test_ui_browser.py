@@ -344,6 +344,7 @@ def test_the_flow_list_loads_more_by_cursor(engine: str, page: Page) -> None:
     page.goto(f"{engine}/ui/")
     page.get_by_test_id("flow-search").fill(f"bulk-{tag}")
     rows = page.get_by_test_id("flow-list").locator("a.flow-row")
+    expect(page.get_by_test_id("flow-count")).to_have_text("50 of 53")
     expect(rows).to_have_count(50)
     page.get_by_test_id("flow-load-more").click()
     expect(rows).to_have_count(53)
