@@ -20,7 +20,7 @@ const SHORTCUTS: [string, string][] = [
   ["/", "search flows"],
   ["s", "search steps"],
   ["n", "new step (JSON editor)"],
-  ["f", "fit the graph to the screen"],
+  ["f", "fit the graph (the plan, when one is selected)"],
   ["g", "go to the overview"],
   ["t", "switch dark / light theme"],
   ["?", "show this help"],

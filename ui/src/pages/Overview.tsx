@@ -144,6 +144,7 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
 
   const stepCount = Object.keys(steps).length;
   const fitKey = layoutVersion;
+  const planIds = useMemo(() => (plan ? Object.keys(plan.steps) : undefined), [plan]);
   const missing = plan?.excluded?.missing ?? {};
 
   return (
@@ -182,6 +183,7 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
             fitKey={fitKey}
             testId="overview-graph"
             focusIds={found ? [...found].sort() : undefined}
+            fitIds={planIds}
             onNodeClick={(id, additive) => setGoals((g) => toggleGoal(g, id, additive))}
           />
         )}
