@@ -100,6 +100,10 @@ async def failing(_: Request) -> JSONResponse:
     return JSONResponse({"error": "inventory service down"}, status_code=503)
 
 
+async def healthy(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = EngineProcess(tmp_path_factory.mktemp("ui-engine"))
@@ -115,7 +119,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[str]:
-    with StepServer(Starlette(routes=[Route("/reserve", failing, methods=["POST"])])) as server:
+    routes = [
+        Route("/reserve", failing, methods=["POST"]),
+        Route("/up", healthy, methods=["GET"]),
+        Route("/down", failing, methods=["GET"]),
+    ]
+    with StepServer(Starlette(routes=routes)) as server:
         yield server.url
 
 
@@ -182,6 +191,26 @@ def test_overview_shows_steps_and_updates_live(engine: str, page: Page, tmp_path
     shot(page, tmp_path, "overview")
     assert httpx.delete(f"{engine}/engine/step/{new_id}").status_code == 200
     expect(page.get_by_test_id(f"step-node-{new_id}")).to_have_count(0)
+
+
+def test_health_dots_follow_health_checks(engine: str, service: str, page: Page) -> None:
+    step_id = f"checked-{uuid.uuid4().hex[:6]}"
+    step = {
+        "id": step_id,
+        "name": "Checked",
+        "type": "sync",
+        "attributes": {"ping": {"role": "output"}},
+        "http": {"endpoint": f"{service}/reserve", "health_check": f"{service}/up"},
+    }
+    page.goto(f"{engine}/ui/")
+    expect(page.get_by_test_id("step-node-notify")).to_be_visible()
+    assert httpx.post(f"{engine}/engine/step", json=step).status_code == 201
+    card = page.get_by_test_id(f"step-node-{step_id}")
+    expect(card).to_have_attribute("data-health", "healthy")
+    step["http"] = {"endpoint": f"{service}/reserve", "health_check": f"{service}/down"}
+    assert httpx.put(f"{engine}/engine/step/{step_id}", json=step).status_code == 200
+    expect(card).to_have_attribute("data-health", "unhealthy")
+    assert httpx.delete(f"{engine}/engine/step/{step_id}").status_code == 200
 
 
 def test_selecting_goals_previews_the_plan(engine: str, page: Page) -> None:

@@ -56,6 +56,7 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
         data-testid={`step-node-${step.id}`}
         data-goal={goal ? "true" : "false"}
         data-dimmed={dimmed ? "true" : "false"}
+        data-health={health.status}
         title={step.id}
       >
         <Handle type="target" position={Position.Left} isConnectable={false} />
@@ -75,6 +76,7 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
       data-testid={`step-node-${step.id}`}
       data-goal={goal ? "true" : "false"}
       data-dimmed={dimmed ? "true" : "false"}
+      data-health={health.status}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="card-head">
