@@ -5,7 +5,9 @@ SQLite data dir) and, as the floor, a bare starlette JSON endpoint served by
 the same uvicorn settings; both take the same load generator (aiohttp, 64
 concurrent clients) from this process.
 
-Run: ``scripts/bench flows`` or ``python bench/bench_flows.py [--flows N]``.
+Run: ``scripts/bench flows`` or ``python bench/bench_flows.py [--flows N]``;
+``--quick`` (300 flows, small warm-up) finishes in well under 30 s for a
+smoke check, at the price of noisier ratios.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def script_chain(length: int, tag: str) -> list[dict[str, Any]]:
     return steps
 
 
-async def main(n: int) -> None:
+async def main(n: int, warm: int = 200) -> None:
     floor_proc, floor_url = start_floor()
     step_proc, step_url = start_floor()
     data = tempfile.mkdtemp(prefix="argyll-bench-")
@@ -153,7 +155,7 @@ async def main(n: int) -> None:
         await wait_up(floor_url + "/")
         await wait_up(step_url + "/")
         await wait_up(url + "/health")
-        await load(floor_url, [{"warm": i} for i in range(500)], "/x")
+        await load(floor_url, [{"warm": i} for i in range(warm * 2)], "/x")
         floor_s = await load(floor_url, [{"id": f"x-{i}", "goals": ["a"]} for i in range(n)], "/x")
         floor_rps = n / floor_s
         print(f"floor: bare starlette POST, {CONCURRENCY} clients: {floor_rps:,.0f} req/s")
@@ -171,13 +173,13 @@ async def main(n: int) -> None:
                 }
             ],
         )
-        await flows_per_second(url, "warm", "one-0", 200)
+        await flows_per_second(url, "warm", "one-0", warm)
         one = await flows_per_second(url, "one", "one-0", n)
         print(
             f"one-step script flows, {CONCURRENCY} clients, durable SQLite: {one:,.0f} flows/s "
             f"({one / floor_rps:.2f}x floor)"
         )
-        ten_n = max(n // 4, 100)
+        ten_n = max(n // 4, min(n, 100))
         ten = await flows_per_second(url, "ten", "ten-9", ten_n)
         per_step_ms = (1 / ten - 1 / one) / 9 * 1000
         print(
@@ -197,5 +199,10 @@ async def main(n: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--flows", type=int, default=3000)
-    asyncio.run(main(parser.parse_args().flows))
+    parser.add_argument("--flows", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke check")
+    args = parser.parse_args()
+    if args.quick:
+        asyncio.run(main(args.flows or 300, warm=50))
+    else:
+        asyncio.run(main(args.flows or 3000))

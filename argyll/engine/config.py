@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argyll.engine.config_ops import parse_duration, parse_log_format, parse_tokens
 from argyll.errors import ConfigError
 from argyll.model.step import WorkConfig
 
@@ -77,7 +78,24 @@ class Config:
     store_url: str = ""
     env_label: str = ""
     health_interval_ms: int = 30_000
+    #: Cluster: how long a node may be silent before others take its flows.
+    cluster_lease_ms: int = 10_000
+    #: Cluster: where other nodes reach this one ("" = http://<host>:<port>).
+    advertise_url: str = ""
     limits: Limits = field(default_factory=Limits)
+    log_format: str = "text"
+    api_tokens: dict[str, str] = field(default_factory=dict)
+    flow_retention_s: float = 0.0
+
+    @property
+    def node_address(self) -> str:
+        """Where other cluster nodes reach this engine."""
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        host = self.host if self.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_env(
@@ -144,4 +162,9 @@ class Config:
             store_url=the_store,
             health_interval_ms=int_setting(env, "HEALTH_CHECK_INTERVAL", 30_000, 86_400_000),
             env_label=env.get("ENV", ""),
+            log_format=parse_log_format(env),
+            api_tokens=parse_tokens(env.get("API_TOKENS", "")),
+            flow_retention_s=parse_duration("FLOW_RETENTION", env.get("FLOW_RETENTION", "")),
+            cluster_lease_ms=int_setting(env, "CLUSTER_LEASE", 10_000, 3_600_000),
+            advertise_url=env.get("ADVERTISE_URL", "").strip(),
         )

@@ -15,31 +15,35 @@ import dataclasses
 import logging
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
 from argyll.engine.bus import EventBus, Subscriber
 from argyll.engine.catalog import Catalog
+from argyll.engine.cluster import ClusterStore, Membership, Tail
 from argyll.engine.config import Config
 from argyll.engine.eventlog import rest_events
 from argyll.engine.execute.executor import Executor
+from argyll.engine.execute.forward import FORWARDED_HEADER, Forwarder
 from argyll.engine.execute.memo import MemoCache
 from argyll.engine.execute.runner import FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
+    FlowPage,
     check_init_types,
     check_start_request,
+    encode_cursor,
     index_query,
     query_response,
     summaries,
 )
 from argyll.engine.plan import build_plan
 from argyll.engine.plan.cache import PlanCache
-from argyll.engine.repository import Repository, flow_aggregate
+from argyll.engine.repository import Projection, Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler, SystemClock
-from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery
+from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery, IndexCursor
 from argyll.errors import (
     BadRequestError,
     InternalError,
@@ -54,7 +58,7 @@ from argyll.model.plan import ExecutionPlan
 from argyll.model.requests import FlowQuery, FlowStartRequest
 from argyll.model.step import Step
 
-__all__ = ["Engine", "Snapshot"]
+__all__ = ["FORWARDED_HEADER", "Engine", "Snapshot"]
 
 log = logging.getLogger("argyll.engine")
 
@@ -121,20 +125,41 @@ class Engine:
         )
         self.runner.effects = Executor(self.scripts, self.http, Subflows(self.runner))
         self._catalog_lock = asyncio.Lock()
+        self.tail: Tail | None = None
+        self.membership: Membership | None = None
+        self.forwarder: Forwarder | None = None
+        if getattr(self.store, "shared", False):  # a cluster node (cluster.py)
+            shared = cast(ClusterStore, self.store)
+            projections: dict[AggregateId, Projection] = {
+                _CATALOG: self.catalog,
+                _CLUSTER: self.health.cluster,
+            }
+            self.tail = Tail(shared, self.repository, self.bus, projections)
+            self.repository.on_commit = self.tail.poke
+            self.membership = Membership(
+                shared, config.node_address, config.cluster_lease_ms / 1000, self._take_over
+            )
+            self.forwarder = Forwarder(config.node_id)
 
     @property
     def role(self) -> str:
-        """This node's role (API-1 ``X-Argyll-Raft-State``): a single node leads."""
-        return "leader"
+        """This node's role (API-1 ``X-Argyll-Raft-State``): a single node leads; in a
+        cluster, the longest-running live node leads and the others follow."""
+        return "leader" if self.membership is None else self.membership.role
 
     # lifecycle -----------------------------------------------------------
 
     async def start(self) -> None:
         """Open the store, replay the catalog and recover active flows (REC-2)."""
         await self.store.open()
+        if self.tail is not None:
+            await self.tail.mark()  # what others commit from here on is tailed
         await self.repository.replay(_CATALOG, self.catalog)
         await self.health.load()  # REC-2: health gates dispatch during recovery
-        active = await self.store.active_flow_ids()
+        if self.membership is not None:
+            active = await self.membership.join()  # own flows and orphans only
+        else:
+            active = await self.store.active_flow_ids()
         for flow_id in active:
             try:
                 await self.runner.recover(flow_id)
@@ -146,12 +171,26 @@ class Engine:
             len(active),
         )
         self.health.start()  # REC-2: the checker starts after recovery
+        if self.tail is not None and self.membership is not None:
+            self.tail.start()
+            self.membership.start()
+
+    async def _take_over(self, flow_id: str) -> None:
+        """A dead node's flow is now this node's: drive it from its events (REC-3)."""
+        self.repository.forget_flow(flow_id)
+        await self.runner.recover(flow_id)
 
     async def stop(self) -> None:
         """Stop timers and background work, then close the store (idempotent)."""
+        if self.membership is not None:
+            await self.membership.stop()  # survivors take this node's flows at once
         await self.health.stop()
         await self.scheduler.close()
         await self.runner.close()
+        if self.tail is not None:
+            await self.tail.stop()
+        if self.forwarder is not None:
+            await self.forwarder.close()
         await self.http.close()
         self.scripts.close()
         await self.store.close()
@@ -201,17 +240,24 @@ class Engine:
 
     # catalog -------------------------------------------------------------
 
-    async def _append_catalog(self, payload: ev.Payload) -> None:
-        await self.repository.commit_to(_CATALOG, self.catalog, [payload], self.clock.now())
+    async def _catalog_write(self, decide: Callable[[], ev.Payload | None]) -> None:
+        """Decide against the catalog and commit, one write at a time (CAT-8)."""
+
+        def events() -> list[ev.Payload]:
+            payload = decide()
+            return [] if payload is None else [payload]
+
+        async with self._catalog_lock:
+            written = await self.repository.decide_and_commit(
+                _CATALOG, self.catalog, events, self.clock.now
+            )
+            for payload in written:
+                await self._reset_health(payload)
 
     async def register_step(self, step: Step) -> Step:
         """API-12 / CAT-2: returns the submitted step with its sanitized ID."""
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
-        async with self._catalog_lock:
-            payload = self.catalog.decide_register(step, self.compile_check)
-            if payload is not None:
-                await self._append_catalog(payload)
-                await self._reset_health(payload)
+        await self._catalog_write(lambda: self.catalog.decide_register(step, self.compile_check))
         return step
 
     async def update_step(self, path_id: str, step: Step) -> Step:
@@ -219,11 +265,7 @@ class Engine:
         step = msgspec.structs.replace(step, id=sanitize_id(step.id))
         if sanitize_id(path_id) != step.id:
             raise BadRequestError("Step ID in URL does not match step ID in body")
-        async with self._catalog_lock:
-            payload = self.catalog.decide_update(step, self.compile_check)
-            if payload is not None:
-                await self._append_catalog(payload)
-                await self._reset_health(payload)
+        await self._catalog_write(lambda: self.catalog.decide_update(step, self.compile_check))
         return step
 
     async def _reset_health(self, payload: ev.Payload) -> None:
@@ -236,8 +278,7 @@ class Engine:
 
     async def unregister_step(self, step_id: str) -> None:
         """API-14 / CAT-4."""
-        async with self._catalog_lock:
-            await self._append_catalog(self.catalog.decide_unregister(step_id))
+        await self._catalog_write(lambda: self.catalog.decide_unregister(step_id))
 
     def list_steps(self) -> list[Step]:
         """API-10: stored steps sorted by ID."""
@@ -271,8 +312,24 @@ class Engine:
         return self.store.status()
 
     def cluster_state(self, filled: bool = False) -> dict[str, Any]:
-        """API-5 (``filled=False``) or API-15 (every catalog step per node)."""
-        return self.health.cluster_state(filled)
+        """API-5 (``filled=False``) or API-15 (every catalog step per node).
+
+        A cluster node adds ``members``: every node the store knows, with its
+        address, start and last heartbeat times and whether it is alive.
+        """
+        state = self.health.cluster_state(filled)
+        if self.membership is not None:
+            state["members"] = [
+                {
+                    "node_id": n.node_id,
+                    "address": n.address,
+                    "started": n.started,
+                    "heartbeat": n.heartbeat,
+                    "alive": n.alive,
+                }
+                for n in self.membership.nodes
+            ]
+        return state
 
     async def cluster_events(self) -> dict[str, Any]:
         """API-6."""
@@ -349,10 +406,17 @@ class Engine:
             raise NotFoundError(f"flow not found: {flow_id}")
         return rest_events(events)
 
-    async def list_flows(self) -> list[Any]:
-        """API-22: active first, then terminal; most recent first; ties by ID."""
-        entries, _ = await self.store.query_flows(FlowIndexQuery(descending=True))
-        return list(summaries(entries))
+    async def list_flows(self, limit: int = 0, after: IndexCursor | None = None) -> FlowPage:
+        """API-22: active first, then terminal; most recent first; ties by ID.
+
+        With ``limit`` > 0, at most that many summaries and the cursor of the
+        next page (empty when none remain).
+        """
+        query = FlowIndexQuery(descending=True, limit=limit + 1 if limit else 0, after=after)
+        entries, _ = await self.store.query_flows(query)
+        more = limit > 0 and len(entries) > limit
+        page = entries[:limit] if more else entries
+        return FlowPage(summaries(page), encode_cursor(page[-1]) if more else "")
 
     async def query_flows(self, body: FlowQuery) -> Any:
         """API-23."""
@@ -364,14 +428,36 @@ class Engine:
     # results ---------------------------------------------------------------
 
     async def record_webhook(
-        self, flow_id: str, step_id: str, token: str, content_type: str, body: bytes
+        self,
+        flow_id: str,
+        step_id: str,
+        token: str,
+        content_type: str,
+        body: bytes,
+        *,
+        path: str = "",
+        forwarded: bool = False,
     ) -> None:
         """API-40: record an async work item's result delivered by webhook.
+
+        In a cluster, a result for a flow another live node drives is
+        forwarded to that node (``path`` is the request's path and query); a
+        flow whose driver is gone is taken over first.
 
         Raises:
             BadRequestError: unknown flow, step execution or token, or an
                 invalid body (ASYNC-4, ASYNC-5).
+            EngineError: the owner node refused the result, or (503) could
+                not be reached and is not yet known to be gone.
         """
+        if self.membership is not None and self.forwarder is not None and not forwarded:
+            forwarder = self.forwarder
+
+            async def send(address: str) -> None:
+                await forwarder.webhook(address, path, content_type, body)
+
+            if await self.membership.route(flow_id, send):
+                return
         decision = webhook_decision(step_id, token, content_type, body)
         if await self.runner.write(flow_id, decision) is None:
             raise BadRequestError("Flow not found")

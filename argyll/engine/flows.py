@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -22,11 +22,13 @@ from argyll.model.ids import is_valid_id_text, sanitize_id
 from argyll.model.requests import FlowListResponse, FlowQuery, FlowStartRequest
 
 __all__ = [
+    "FlowPage",
     "check_init_types",
     "check_start_request",
     "decode_cursor",
     "encode_cursor",
     "index_query",
+    "list_page",
     "query_response",
     "same_start",
     "summaries",
@@ -103,6 +105,13 @@ def same_start(existing: FlowStarted, goals: list[str], init: dict[str, list[Any
     return existing.plan.goals == goals and json_equal(existing.init, init)
 
 
+class FlowPage(NamedTuple):
+    """One page of API-22: the summaries and the next page's cursor (empty when none)."""
+
+    flows: list[FlowSummary]
+    next_cursor: str
+
+
 def summaries(entries: list[FlowIndexEntry]) -> list[FlowSummary]:
     """Index entries as API summaries."""
     return [FlowSummary(id=e.flow_id, status=e.status, timestamp=e.timestamp) for e in entries]
@@ -157,6 +166,22 @@ def index_query(q: FlowQuery, limits: Limits) -> FlowIndexQuery:
         limit=q.limit,
         after=decode_cursor(q.cursor) if q.cursor else None,
     )
+
+
+def list_page(params: Mapping[str, str], limits: Limits) -> tuple[int, IndexCursor | None]:
+    """API-22 query parameters ``limit`` (1..query limit) and ``cursor``; 0 = no limit.
+
+    Raises:
+        BadRequestError: a malformed or out-of-range ``limit``, or a bad ``cursor``.
+    """
+    text = params.get("limit")
+    limit = 0
+    if text is not None:
+        if not text.isdigit() or not 1 <= int(text) <= limits.query_limit:
+            raise BadRequestError(f"limit must be an integer between 1 and {limits.query_limit}")
+        limit = int(text)
+    cursor = params.get("cursor")
+    return limit, (decode_cursor(cursor) if cursor else None)
 
 
 def query_response(entries: list[FlowIndexEntry], total: int, limit: int) -> FlowListResponse:

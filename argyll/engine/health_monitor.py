@@ -34,6 +34,7 @@ from argyll.engine.health import (
 from argyll.engine.plan import build_plan
 from argyll.engine.repository import Repository
 from argyll.engine.scheduler import Clock
+from argyll.model import events as ev
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, step_arg_names
 from argyll.model.validate import CompileCheck
@@ -156,17 +157,24 @@ class HealthMonitor:
         """Record local health for several steps in one commit; True if anything changed.
 
         Only changes raise events (HEALTH-2). The projection changes after
-        the commit and the events are published on the bus right away.
+        the commit and the events are published on the bus right away. In a
+        cluster, another node's health commit in between means catching up
+        and comparing again.
         """
         async with self._lock:
-            payloads = [
-                p
-                for sid, h in updates.items()
-                if (p := self.cluster.change(self.node_id, sid, h)) is not None
-            ]
-            if not payloads:
+
+            def changes() -> list[ev.Payload]:
+                return [
+                    p
+                    for sid, h in updates.items()
+                    if (p := self.cluster.change(self.node_id, sid, h)) is not None
+                ]
+
+            written = await self.repository.decide_and_commit(
+                _CLUSTER, self.cluster, changes, self.clock.now
+            )
+            if not written:
                 return False
-            await self.repository.commit_to(_CLUSTER, self.cluster, payloads, self.clock.now())
             self._refresh_unhealthy()
             return True
 

@@ -6,6 +6,8 @@
 - *commit* = encode the payloads, append them at the expected sequence
   (optimistic concurrency: a stale sequence raises ``ConcurrencyError`` and
   writes nothing), then publish the stored events on the bus, in commit order.
+  In a cluster the store's global order is the publisher instead
+  (``cluster.Tail``): a commit only wakes it (``on_commit``).
 
 Nothing else in the engine calls ``EventStore.append`` or encodes events;
 this is the seam a shared (PostgreSQL) store plugs into.
@@ -14,7 +16,7 @@ this is the seam a shared (PostgreSQL) store plugs into.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,10 +25,21 @@ from argyll.engine.bus import EventBus
 from argyll.engine.eventlog import decode_payload, encode_payload
 from argyll.engine.flow.state import fold
 from argyll.engine.store.base import AggregateId, AppendBatch, EventStore, StoredEvent
+from argyll.errors import ConcurrencyError
 from argyll.model import events as ev
 from argyll.model.flow import FlowState
 
-__all__ = ["FlowEntry", "Projection", "Repository", "flow_aggregate", "payloads"]
+__all__ = [
+    "COMMIT_ATTEMPTS",
+    "FlowEntry",
+    "Projection",
+    "Repository",
+    "flow_aggregate",
+    "payloads",
+]
+
+#: Decisions tried on one write when other writers keep committing first.
+COMMIT_ATTEMPTS = 5
 
 
 class Projection(Protocol):
@@ -67,6 +80,8 @@ class Repository:
     def __init__(self, store: EventStore, bus: EventBus, flow_cache_size: int) -> None:
         self.store = store
         self.bus = bus
+        #: Called with each commit's stored events (default: publish them on the bus).
+        self.on_commit: Callable[[list[StoredEvent]], None] = bus.publish
         self._flows: OrderedDict[str, FlowEntry] = OrderedDict()
         self._flow_cache_size = max(1, flow_cache_size)
 
@@ -92,7 +107,7 @@ class Repository:
         """
         batch = AppendBatch(aggregate, expected, [encode_payload(p, at) for p in events])
         stored = await self.store.append(batch)
-        self.bus.publish(stored)
+        self.on_commit(stored)
         return stored
 
     async def commit_to(
@@ -102,11 +117,48 @@ class Repository:
         events: Sequence[ev.Payload],
         at: datetime,
     ) -> list[StoredEvent]:
-        """Commit ``events`` at ``projection.next_sequence`` and apply them to it."""
+        """Commit ``events`` at ``projection.next_sequence`` and apply them to it.
+
+        An event the cluster tail applied first (while this commit returned)
+        is not applied twice.
+        """
         stored = await self.commit(aggregate, projection.next_sequence, events, at)
-        for payload in events:
-            projection.apply(payload, at)
+        for payload, event in zip(events, stored, strict=True):
+            if event.sequence == projection.next_sequence:
+                projection.apply(payload, at)
         return stored
+
+    async def decide_and_commit(
+        self,
+        aggregate: AggregateId,
+        projection: Projection,
+        decide: Callable[[], Sequence[ev.Payload]],
+        now: Callable[[], datetime],
+    ) -> Sequence[ev.Payload]:
+        """Decide against ``projection`` and commit the events; returns them.
+
+        When another writer (a cluster node) committed first, the projection
+        catches up from the store and ``decide`` runs again, up to
+        ``COMMIT_ATTEMPTS`` times. Callers serialize their own writes.
+        """
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            events = decide()
+            if not events:
+                return events
+            try:
+                await self.commit_to(aggregate, projection, events, now())
+                return events
+            except ConcurrencyError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                await self.catch_up(aggregate, projection)
+        return []
+
+    async def catch_up(self, aggregate: AggregateId, projection: Projection) -> None:
+        """Apply what other writers committed to ``aggregate`` since the projection's head."""
+        for event in await self.store.read(aggregate, projection.next_sequence):
+            if event.sequence == projection.next_sequence:
+                projection.apply(decode_payload(event), event.timestamp)
 
     # flows -------------------------------------------------------------------
 
@@ -137,6 +189,10 @@ class Repository:
         if not stored:
             return None
         return FlowEntry(fold(payloads(stored)), stored[-1].sequence + 1)
+
+    def forget_flow(self, flow_id: str) -> None:
+        """Drop a cached flow (another node wrote it); the next load reads the store."""
+        self._flows.pop(flow_id, None)
 
     def remember_flow(self, flow_id: str, entry: FlowEntry, pinned: Container[str] = ()) -> None:
         """Cache ``entry``; evicts the least recently used flows not in ``pinned``."""

@@ -18,12 +18,19 @@ _LEVELS = {
 
 
 def configure_logging(config: Config) -> None:
-    """One line per record on stderr, with the ENV label when set."""
-    env = f" env={config.env_label}" if config.env_label else ""
-    logging.basicConfig(
-        level=_LEVELS.get(config.log_level, logging.INFO),
-        format=f"%(asctime)s %(levelname)s %(name)s{env}: %(message)s",
-    )
+    """One line per record on stderr, with the ENV label when set; JSON with LOG_FORMAT=json."""
+    from argyll.engine.logfmt import JSONFormatter, RedactQuery
+
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactQuery())
+    if config.log_format == "json":
+        handler.setFormatter(JSONFormatter({"env": config.env_label} if config.env_label else {}))
+    else:
+        env = f" env={config.env_label}" if config.env_label else ""
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s %(levelname)s %(name)s{env}: %(message)s")
+        )
+    logging.basicConfig(level=_LEVELS.get(config.log_level, logging.INFO), handlers=[handler])
 
 
 def serve(config: Config) -> None:
@@ -61,6 +68,8 @@ def serve(config: Config) -> None:
             port=config.port,
             log_level=config.log_level if config.log_level != "warn" else "warning",
             access_log=False,
+            # uvicorn's own records go through the root handler (format, redaction).
+            log_config=None,
             loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
             http="httptools" if importlib.util.find_spec("httptools") else "h11",
             timeout_graceful_shutdown=10,

@@ -27,6 +27,7 @@ __all__ = [
     "FlowDeactivated",
     "FlowFailed",
     "FlowStarted",
+    "MappingFailed",
     "Payload",
     "StepCompleted",
     "StepFailed",
@@ -213,6 +214,18 @@ class DispatchDeferred(Payload):
     reason: str = ""  # HEALTH-6: why the step's work is held back
 
 
+class MappingFailed(Payload):
+    """A mapping script failed (MAP-2, MAP-3): the value was used unmapped (input)
+    or the output was dropped (output)."""
+
+    TYPE = "mapping_failed"
+    flow_id: str
+    step_id: str
+    attribute: str
+    direction: str  # "input" or "output"
+    error: str
+
+
 class CompStarted(Payload):
     TYPE = "comp_started"
     flow_id: str
@@ -269,6 +282,7 @@ EVENT_PAYLOADS: dict[str, type[Payload]] = {
         WorkSkipped,
         WorkRetryScheduled,
         DispatchDeferred,
+        MappingFailed,
         CompStarted,
         CompRetryScheduled,
         CompSucceeded,

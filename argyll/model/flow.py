@@ -80,6 +80,9 @@ class ExecutionState(msgspec.Struct, omit_defaults=True):
     #: Why ready work is held back (HEALTH-6), e.g. the step's health error;
     #: set by ``dispatch_deferred``, cleared when work starts or the step ends.
     waiting: str = ""
+    #: Failed mapping scripts by attribute name (MAP-2, MAP-3), from
+    #: ``mapping_failed`` events: the error text.
+    mapping_errors: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class FlowState(msgspec.Struct, omit_defaults=True):

@@ -2,16 +2,17 @@
 
 The README's curl quickstart (parsed from README.md, so the text is what is
 tested), then the README's Python snippet run with ``scripts/python`` as the
-README says, then every example in ``examples/`` one after another against
-the same engine. Observed before: ``monitor_flow.py`` after the quickstart
-failed with ``attribute type conflict: n``, and plain ``python`` could not
-import ``argyll``.
+README says, then its ``argyll`` command lines, then every example in
+``examples/`` one after another against the same engine. Observed before:
+``monitor_flow.py`` after the quickstart failed with ``attribute type
+conflict: n``, and plain ``python`` could not import ``argyll``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,7 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support import ROOT, EngineProcess
+from local_engine import LocalEngine
+from support import ROOT
 
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(EXAMPLES))  # examples import example_support, as when run as scripts
@@ -33,13 +35,10 @@ CURL = re.compile(
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
-    proc = EngineProcess(tmp_path_factory.mktemp("newcomer"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+def engine() -> Iterator[LocalEngine]:
+    """One engine (in-process, over loopback HTTP) for the whole first hour."""
+    with LocalEngine() as local:
+        yield local
 
 
 def readme_block(language: str) -> str:
@@ -66,7 +65,7 @@ def run_example(name: str, url: str) -> Any:
     return module.main(url)
 
 
-def test_readme_quickstart_then_every_example_on_one_engine(engine: EngineProcess) -> None:
+def test_readme_quickstart_then_every_example_on_one_engine(engine: LocalEngine) -> None:
     # 1. the curl quickstart, exactly as written
     calls = list(CURL.finditer(readme_block("bash")))
     assert len(calls) >= 4
@@ -93,7 +92,22 @@ def test_readme_quickstart_then_every_example_on_one_engine(engine: EngineProces
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "completed 8"
 
-    # 3. every example, one after another, on the same engine
+    # 3. the README's command-line block, with the .venv's `argyll`
+    text = (ROOT / "README.md").read_text()
+    (cli_block,) = [b for b in re.findall(r"```bash\n(.*?)```", text, re.S) if "argyll " in b]
+    commands = [line.split("#")[0].split() for line in cli_block.splitlines() if line.strip()]
+    assert commands and all(c[0] == "argyll" for c in commands)
+    for command in commands:
+        out = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "argyll"), *command[1:]],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "ENGINE_URL": engine.url},
+        )
+        assert out.returncode == 0, (command, out.stdout, out.stderr)
+
+    # 4. every example, one after another, on the same engine
     names = sorted(
         p.stem
         for p in EXAMPLES.glob("*.py")
@@ -109,7 +123,7 @@ def test_readme_quickstart_then_every_example_on_one_engine(engine: EngineProces
     assert not failures, json.dumps(failures, indent=1)
 
 
-def test_scripts_python_runs_an_example_as_a_user_would(engine: EngineProcess) -> None:
+def test_scripts_python_runs_an_example_as_a_user_would(engine: LocalEngine) -> None:
     out = subprocess.run(
         [str(ROOT / "scripts" / "python"), str(EXAMPLES / "script_step.py")],
         capture_output=True,

@@ -33,7 +33,7 @@ from argyll.engine.flow.tx import (
 )
 from argyll.engine.flow.work import TooManyWorkItems
 from argyll.engine.flows import same_start
-from argyll.engine.repository import FlowEntry, Repository, flow_aggregate
+from argyll.engine.repository import COMMIT_ATTEMPTS, FlowEntry, Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler
 from argyll.errors import ConcurrencyError, ConflictError, InternalError
 from argyll.model import events as ev
@@ -44,6 +44,7 @@ from argyll.model.step import Step, WorkConfig
 __all__ = ["Effects", "FlowRunner", "MemoStore", "RunnerSettings"]
 
 log = logging.getLogger("argyll.runner")
+
 
 Decision = Callable[[FlowState, Env], Tx]
 
@@ -235,6 +236,8 @@ class FlowRunner:
 
         Returns ``None`` when the flow does not exist. Exceptions raised by
         ``fn`` before any event propagate (used for request validation).
+        When another writer (a cluster node) committed first, the flow is
+        read again and ``fn`` decides again, up to ``COMMIT_ATTEMPTS`` times.
         """
         slot = self._slots.get(flow_id)
         if slot is None:
@@ -242,17 +245,26 @@ class FlowRunner:
         slot.users += 1
         try:
             async with slot.lock:
-                entry = await self._load(flow_id)
-                if entry is None:
-                    return None
-                tx = fn(entry.state, self.env())
-                if tx.events:
-                    await self._commit(flow_id, entry, tx)
+                for attempt in range(1, COMMIT_ATTEMPTS + 1):
+                    entry = await self._load(flow_id)
+                    if entry is None:
+                        return None
+                    tx = fn(entry.state, self.env())
+                    if not tx.events:
+                        break
+                    try:
+                        await self._commit(flow_id, entry, tx)
+                        break
+                    except ConcurrencyError:
+                        if attempt == COMMIT_ATTEMPTS:
+                            raise
+                        log.info("flow %s changed under this write; deciding again", flow_id)
         finally:
             slot.users -= 1
             if slot.users == 0:
                 del self._slots[flow_id]
         self._perform(flow_id, tx)
+        self._release_if_done(flow_id, tx)
         return tx
 
     async def create(self, flow_id: str, tx: Tx) -> None:
@@ -265,6 +277,13 @@ class FlowRunner:
         await self._commit(flow_id, entry, tx)
         self.repository.remember_flow(flow_id, entry, self._slots)
         self._perform(flow_id, tx)
+        self._release_if_done(flow_id, tx)
+
+    def _release_if_done(self, flow_id: str, tx: Tx) -> None:
+        """A deactivated flow leaves the cache: finished flows cost no memory (and no
+        garbage-collector time); a later read folds it from the store again."""
+        if flow_id not in self._slots and any(isinstance(p, ev.FlowDeactivated) for p in tx.events):
+            self.repository.forget_flow(flow_id)
 
     async def _commit(self, flow_id: str, entry: FlowEntry, tx: Tx) -> None:
         await self.repository.commit_flow(flow_id, entry, tx.events, tx.env.now)

@@ -7,13 +7,13 @@ decision time is ``tx.env.now``), no randomness.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from argyll.engine.flow.tx import Tx
 from argyll.errors import ScriptError
+from argyll.model import events as ev
 from argyll.model.codec import ZERO_TIME
 from argyll.model.flow import AttributeValue
 from argyll.model.step import AttributeSpec, Step, inner_name, input_collect
@@ -36,7 +36,6 @@ __all__ = [
     "unsatisfied_gates",
 ]
 
-log = logging.getLogger("argyll.flow")
 
 TERMINAL_STEP = ("completed", "failed", "skipped")
 
@@ -266,19 +265,22 @@ def unsatisfied_gates(tx: Tx, step: Step) -> list[str]:
     return out
 
 
-def map_input(tx: Tx, spec: AttributeSpec, inner: str, value: Any) -> Any:
-    """MAP-2: apply an input mapping script; on failure keep ``value`` and warn."""
+def map_input(tx: Tx, step: Step, name: str, spec: AttributeSpec, inner: str, value: Any) -> Any:
+    """MAP-2: apply an input mapping script; on failure keep ``value`` and record why."""
     mapping = spec.mapping
     if mapping is None or mapping.script is None or not mapping.script.script:
         return value
     try:
         return tx.env.scripts.mapping(mapping.script.language, mapping.script.script, inner, value)
     except ScriptError as exc:
-        log.warning(
-            "input mapping for %r of flow %s failed, using the original value: %s",
-            inner,
-            tx.flow_id,
-            exc,
+        tx.raise_(
+            ev.MappingFailed(
+                flow_id=tx.flow_id,
+                step_id=step.id,
+                attribute=name,
+                direction="input",
+                error=f"input mapping failed, the original value is used: {exc}",
+            )
         )
         return value
 
@@ -320,5 +322,5 @@ def assemble_inputs(tx: Tx, step: Step) -> dict[str, Any]:
             f = fulfilled(tx, step.id, name, spec)
             present, value = f.ok and f.has_value, f.value
         if present:
-            inputs[inner] = map_input(tx, spec, inner, value)
+            inputs[inner] = map_input(tx, step, name, spec, inner, value)
     return inputs

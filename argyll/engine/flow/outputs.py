@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from argyll.engine.flow.tx import Tx
 from argyll.errors import ScriptError
+from argyll.model import events as ev
 from argyll.model.flow import ExecutionState
 from argyll.model.step import Step, inner_name
 
 __all__ = ["aggregate", "map_outputs", "step_outputs"]
 
-log = logging.getLogger("argyll.flow")
 
 _ABSENT = object()
 
@@ -45,12 +44,14 @@ def map_outputs(tx: Tx, step: Step, raw: dict[str, Any]) -> dict[str, Any]:
                     mapping.script.language, mapping.script.script, name, raw
                 )
             except ScriptError as exc:
-                log.warning(
-                    "output mapping for %r of step %s in flow %s failed: %s",
-                    name,
-                    step.id,
-                    tx.flow_id,
-                    exc,
+                tx.raise_(
+                    ev.MappingFailed(
+                        flow_id=tx.flow_id,
+                        step_id=step.id,
+                        attribute=name,
+                        direction="output",
+                        error=f"output mapping failed, the output is dropped: {exc}",
+                    )
                 )
             continue
         value = raw.get(inner_name(name, spec), _ABSENT)

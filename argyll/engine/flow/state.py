@@ -61,6 +61,7 @@ def apply(state: FlowState, payload: ev.Payload, ts: datetime) -> FlowState:
         case ev.FlowDeactivated():
             state.deactivated_at = ts
         case ev.StepStarted():
+            before = state.executions.get(payload.step_id)
             state.executions[payload.step_id] = ExecutionState(
                 status="active",
                 started_at=ts,
@@ -69,6 +70,8 @@ def apply(state: FlowState, payload: ev.Payload, ts: datetime) -> FlowState:
                     token: WorkState(status="pending", inputs=overlay)
                     for token, overlay in payload.work_items.items()
                 },
+                # Input mapping failures are recorded just before the start.
+                mapping_errors=before.mapping_errors if before is not None else {},
             )
         case ev.StepCompleted():
             ex = state.executions.setdefault(payload.step_id, ExecutionState())
@@ -91,6 +94,10 @@ def apply(state: FlowState, payload: ev.Payload, ts: datetime) -> FlowState:
             state.attributes.setdefault(payload.key, []).append(
                 AttributeValue(value=payload.value, set_at=ts, step=payload.step_id)
             )
+        case ev.MappingFailed():
+            failed = state.executions.get(payload.step_id)
+            if failed is not None:
+                failed.mapping_errors[payload.attribute] = payload.error
         case ev.DispatchDeferred():
             deferred = state.executions.get(payload.step_id)
             if deferred is not None:
@@ -176,6 +183,7 @@ def copy_state(state: FlowState) -> FlowState:
                 ex,
                 work_items={t: msgspec.structs.replace(w) for t, w in ex.work_items.items()},
                 unsatisfied=list(ex.unsatisfied),
+                mapping_errors=dict(ex.mapping_errors),
             )
             for k, ex in state.executions.items()
         },

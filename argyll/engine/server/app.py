@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from argyll.engine.server.ops import install_ops
 from argyll.engine.server.responses import CORS_HEADERS, JSONResponse, error_response
 from argyll.engine.server.routes_catalog import catalog_routes
 from argyll.engine.server.routes_flows import flow_routes
@@ -136,4 +137,6 @@ def create_app(engine: Engine, *, manage_engine: bool = True) -> Starlette:
         },
     )
     app.add_middleware(CORSMiddleware)
+    # docs, metrics, version, access log, auth, retention
+    install_ops(app, engine, websocket_clients=lambda: hub.clients)
     return app

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.routing import Route
 
+from argyll.engine.flows import list_page
 from argyll.engine.server.body import decode_body, read_body
 from argyll.engine.server.responses import JSONResponse
 from argyll.model.requests import FlowQuery, FlowStartRequest, FlowStartResponse, PlanRequest
@@ -31,8 +32,11 @@ def flow_routes(engine: Engine) -> list[Route]:
         message = "flow started" if started else "flow already exists"  # FLOW-3
         return JSONResponse(FlowStartResponse(message=message, flow_id=flow_id), status_code=201)
 
-    async def list_flows(_: Request) -> JSONResponse:
-        return JSONResponse(await engine.list_flows())
+    async def list_flows(request: Request) -> JSONResponse:
+        limit, after = list_page(request.query_params, limits)
+        page = await engine.list_flows(limit, after)
+        headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else None
+        return JSONResponse(page.flows, headers=headers)
 
     async def query_flows(request: Request) -> JSONResponse:
         body = decode_body(await read_body(request, limits.flow_body), FlowQuery)

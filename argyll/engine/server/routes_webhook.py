@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from argyll.engine.engine import FORWARDED_HEADER
 from argyll.engine.server.body import read_body
 
 if TYPE_CHECKING:
@@ -24,12 +25,15 @@ def webhook_routes(engine: Engine) -> list[Route]:
     async def webhook(request: Request) -> Response:
         params = request.path_params
         body = await read_body(request, WEBHOOK_BODY_LIMIT)
+        query = request.url.query
         await engine.record_webhook(
             params["flow_id"],
             params["step_id"],
             params["token"],
             request.headers.get("content-type", ""),
             body,
+            path=request.url.path + (f"?{query}" if query else ""),
+            forwarded=FORWARDED_HEADER in request.headers,
         )
         return Response(status_code=200)
 

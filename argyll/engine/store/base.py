@@ -165,6 +165,15 @@ class EventStore(Protocol):
     async def last_position(self) -> int:
         """The position of the last committed event (0 for an empty store)."""
 
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """Wait until an event past ``after`` is committed, by this engine or any other.
+
+        Returns ``last_position()`` as soon as it exceeds ``after``, or
+        when ``timeout`` seconds have passed (then it may not). For tailers:
+        ``read_committed`` until empty, then ``wait_committed`` instead of
+        polling.
+        """
+
     async def flow_entry(self, flow_id: str) -> FlowIndexEntry | None:
         """The index entry of a flow (children included), or ``None``."""
 
@@ -173,6 +182,19 @@ class EventStore(Protocol):
 
     async def active_flow_ids(self) -> list[str]:
         """IDs of every flow (children included) whose indexed status is ``active``."""
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` terminal flows indexed before ``cutoff`` (retention).
+
+        Candidates are non-child flows whose indexed status is terminal and
+        whose index time is earlier than ``cutoff``, oldest first. Each goes
+        with its child flows (IDs starting with ``<flow_id>:``): their events,
+        index entries and labels, in one transaction. A flow with an active
+        child is skipped. Active flows are never touched.
+
+        Returns:
+            The IDs deleted (children included).
+        """
 
     def status(self) -> dict[str, object]:
         """Informational store status for ``GET /health`` (API-1)."""

@@ -44,7 +44,7 @@ def open_store(config: Config | Path | None) -> EventStore:
     if config.store_url:
         from argyll.engine.store.postgres import PostgresStore
 
-        return PostgresStore(config.store_url)
+        return PostgresStore(config.store_url, node_id=config.node_id)
     if config.data_dir is None:
         return MemoryStore()
     return SQLiteStore(config.data_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from argyll.engine.store.base import (
     AggregateId,
@@ -25,9 +26,11 @@ from argyll.engine.store.index import (
     from_micros,
     from_ns,
     index_change,
+    is_child,
     query_entries,
     to_micros,
 )
+from argyll.engine.store.signal import CommitSignal
 from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = ["MemoryStore"]
@@ -52,6 +55,7 @@ class MemoryStore:
         self._index: dict[str, FlowIndexEntry] = {}
         self._last_ns = 0
         self._closed = False
+        self._signal = CommitSignal()
         self.transactions = 0
 
     async def open(self) -> None:
@@ -121,6 +125,7 @@ class MemoryStore:
             results.append(stored)
         if nexts:
             self.transactions += 1
+            self._signal.fire()
         if applied:
             self._last_ns = commit_ns(self._clock(), self._last_ns)
             for change in applied:
@@ -152,6 +157,10 @@ class MemoryStore:
         self._check_open()
         return len(self._log)
 
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds."""
+        return await self._signal.wait(self.last_position, after, timeout)
+
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The number of events of the aggregate (EVT-3)."""
         self._check_open()
@@ -171,6 +180,35 @@ class MemoryStore:
         """IDs of every indexed ``active`` flow (children included), sorted."""
         self._check_open()
         return sorted(f for f, e in self._index.items() if e.status == ACTIVE)
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` old terminal flows with their children (see the protocol).
+
+        The flows leave reads and the index; the commit log behind
+        ``read_committed`` keeps their events (positions are list offsets).
+        """
+        self._check_open()
+        roots = sorted(
+            (e for e in self._index.values() if e.status != ACTIVE and e.timestamp < cutoff),
+            key=lambda e: (e.timestamp, e.flow_id),
+        )
+        deleted: list[str] = []
+        taken = 0
+        for root in roots:
+            if taken >= limit:
+                break
+            if is_child(root.flow_id):
+                continue
+            prefix = root.flow_id + ":"
+            family = [root.flow_id, *(f for f in self._index if f.startswith(prefix))]
+            if any(self._index[f].status == ACTIVE for f in family):
+                continue
+            for flow_id in family:
+                self._index.pop(flow_id, None)
+                self._events.pop(("flow", flow_id), None)
+            deleted.extend(family)
+            taken += 1
+        return deleted
 
     def status(self) -> dict[str, object]:
         """``{"type": "memory", "aggregates": n, "flows": n}``."""

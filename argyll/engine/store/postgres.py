@@ -47,8 +47,12 @@ engine on a small machine is short of.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from argyll.engine.store.base import (
@@ -58,15 +62,26 @@ from argyll.engine.store.base import (
     FlowIndexQuery,
     StoredEvent,
 )
-from argyll.engine.store.index import Results, aggregate_id, aggregate_key, from_micros
+from argyll.engine.store.index import (
+    Results,
+    aggregate_id,
+    aggregate_key,
+    from_micros,
+    to_micros,
+)
 from argyll.engine.store.index import prepare_batch as _prepare
+from argyll.engine.store.postgres_cluster import SQL, NodeRecord, node_record
 from argyll.engine.store.postgres_query import ENTRY_COLUMNS, index_entry, query_index
+from argyll.engine.store.postgres_retention import delete_flows_before
 from argyll.engine.store.postgres_schema import SCHEMA_VERSION, migrate
 from argyll.engine.store.postgres_url import PostgresURL, parse_postgres_url
 from argyll.engine.store.postgres_writer import PostgresWriter
+from argyll.engine.store.signal import CommitSignal
 from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = ["PostgresStore"]
+
+log = logging.getLogger("argyll.store")
 
 _READ = (
     "SELECT sequence, timestamp, type, data, position FROM events"
@@ -81,6 +96,7 @@ _LAST_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = $1"
 _ENTRY = f"SELECT {ENTRY_COLUMNS} FROM flow_index WHERE flow_id = $1"
 _ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
 _CONNECT_TIMEOUT = 10.0
+_LISTEN_RETRY_S = 5.0
 
 
 class PostgresStore:
@@ -93,6 +109,7 @@ class PostgresStore:
         url: ``postgresql://USER@HOST:PORT/DB[?schema=NAME&pool_size=N]``.
         clock: Wall clock in unix nanoseconds for index timestamps (EVT-13).
         max_batches: Most append batches committed in one transaction.
+        node_id: This engine's node ID: the owner of the flows it starts.
         writer_idle_ms: How long the server lets the writer's transaction sit
             idle (its engine frozen) before ending it and freeing the head lock.
 
@@ -106,15 +123,23 @@ class PostgresStore:
         *,
         clock: Callable[[], int] = time.time_ns,
         max_batches: int = 1024,
+        node_id: str = "",
         writer_idle_ms: int = 10_000,
     ) -> None:
         self.url: PostgresURL = parse_postgres_url(url)
+        self.node_id = node_id
         self._writer_idle_ms = writer_idle_ms
         self._clock = clock
         self._max_batches = max_batches
         self._pool: Any = None
         self._writer: PostgresWriter | None = None
         self._closing = False
+        self._signal = CommitSignal()
+        self._listener: Any = None
+        self._listening = asyncio.Lock()
+        self._listen_failed = -_LISTEN_RETRY_S
+        digest = hashlib.sha1(self.url.schema.encode(), usedforsecurity=False).hexdigest()
+        self.channel = f"argyll_{digest[:24]}"
 
     @property
     def transactions(self) -> int:
@@ -165,7 +190,13 @@ class PostgresStore:
             )
             async with pool.acquire() as conn:
                 await migrate(conn, self.url.schema, where)
-            writer = PostgresWriter(self._connect, clock=self._clock, max_batches=self._max_batches)
+            writer = PostgresWriter(
+                self._connect,
+                clock=self._clock,
+                channel=self.channel,
+                max_batches=self._max_batches,
+                node_id=self.node_id,
+            )
             await writer.start()
         except BaseException as exc:
             if pool is not None:
@@ -189,6 +220,9 @@ class PostgresStore:
         self._closing = True
         try:
             await writer.stop()
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                listener.terminate()
         finally:
             pool, self._pool = self._pool, None
             if pool is not None:
@@ -223,7 +257,10 @@ class PostgresStore:
         prepared = [_prepare(batch) for batch in batches]
         if not prepared:
             return []
-        return await writer.submit(prepared)
+        results = await writer.submit(prepared)
+        if any(isinstance(r, list) and r for r in results):
+            self._signal.fire()  # this engine's waiters need not wait for the NOTIFY
+        return results
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = self._pool
@@ -256,6 +293,45 @@ class PostgresStore:
         ((position,),) = await self._fetch(_LAST_POSITION)
         return int(position)
 
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds.
+
+        Woken by this engine's appends and, through ``LISTEN`` on a
+        connection of its own (opened on first use), by every other
+        engine's. Without that connection it still returns at ``timeout``.
+        """
+        await self._listen()
+        return await self._signal.wait(self.last_position, after, timeout)
+
+    async def _listen(self) -> None:
+        if self._closing or self._pool is None:
+            raise StoreError("event store is closed")
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        async with self._listening:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            if time.monotonic() - self._listen_failed < _LISTEN_RETRY_S:
+                return  # failed just now: poll at the callers' timeouts meanwhile
+            try:
+                import asyncpg
+
+                conn = await asyncpg.connect(
+                    self.url.dsn, server_settings=self._settings(), timeout=_CONNECT_TIMEOUT
+                )
+                await conn.add_listener(self.channel, self._notified)
+            except Exception as exc:
+                self._listen_failed = time.monotonic()
+                log.warning("cannot listen for commits on %s: %s", self.url.display, _reason(exc))
+                return
+            if self._closing:
+                conn.terminate()
+                return
+            self._listener = conn
+
+    def _notified(self, *_: object) -> None:
+        self._signal.fire()
+
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The sequence the next event of the aggregate will get (EVT-3)."""
         ((last,),) = await self._fetch(_LAST_SEQUENCE, aggregate_key(aggregate_id))
@@ -286,6 +362,65 @@ class PostgresStore:
     async def active_flow_ids(self) -> list[str]:
         """IDs of every indexed ``active`` flow (children included), sorted."""
         return [row[0] for row in await self._fetch(_ACTIVE)]
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` old terminal flows with their children (see the protocol)."""
+        pool = self._pool
+        if pool is None or self._closing:
+            raise StoreError("event store is closed")
+        try:
+            async with pool.acquire() as conn:
+                return await delete_flows_before(conn, to_micros(cutoff) * 1000, limit)
+        except Exception as exc:
+            raise StoreError(f"failed to delete old flows: {_reason(exc)}") from exc
+
+    # cluster (postgres_cluster) -------------------------------------------------
+
+    #: Several engines may share this store: the engine runs as a cluster node.
+    shared = True
+
+    async def _execute(self, sql: str, *args: Any) -> None:
+        pool = self._pool
+        if pool is None or self._closing:
+            raise StoreError("event store is closed")
+        try:
+            await pool.execute(sql, *args)
+        except Exception as exc:
+            raise StoreError(f"failed to write the event store: {_reason(exc)}") from exc
+
+    async def join(self, address: str) -> None:
+        """Register this node (a fresh ``started`` time) at ``address``."""
+        await self._execute(SQL.JOIN, self.node_id, address)
+
+    async def heartbeat(self, address: str) -> None:
+        """Record that this node is alive now."""
+        await self._execute(SQL.HEARTBEAT, self.node_id, address)
+
+    async def leave(self) -> None:
+        """Mark this node dead at once (a clean shutdown): survivors take its flows."""
+        await self._execute(SQL.LEAVE, self.node_id)
+
+    async def nodes(self, lease_s: float) -> list[NodeRecord]:
+        """Every known node; ``alive`` when it heartbeat within ``lease_s`` seconds."""
+        return [node_record(row) for row in await self._fetch(SQL.NODES, lease_s)]
+
+    async def flow_owner(self, flow_id: str) -> str | None:
+        """The node driving an active flow ("" when unknown); ``None`` if not active."""
+        rows = await self._fetch(SQL.OWNER, flow_id)
+        return str(rows[0][0]) if rows else None
+
+    async def owned_flows(self) -> list[str]:
+        """Active flows this node owns."""
+        return [str(row[0]) for row in await self._fetch(SQL.OWNED, self.node_id)]
+
+    async def claim_orphans(self, lease_s: float, limit: int) -> list[str]:
+        """Take over up to ``limit`` active flows whose owner is dead; their IDs."""
+        rows = await self._fetch(SQL.CLAIM_ORPHANS, self.node_id, lease_s, limit)
+        return [str(row[0]) for row in rows]
+
+    async def claim_flow(self, flow_id: str, lease_s: float) -> bool:
+        """Own ``flow_id`` if it is active and its owner is this node or dead."""
+        return bool(await self._fetch(SQL.CLAIM_ONE, self.node_id, flow_id, lease_s))
 
     def status(self) -> dict[str, object]:
         """``{"type": "postgresql", "url", "schema", "schema_version", ...}``."""

@@ -22,6 +22,9 @@ Version 1:
   is_child)``: as in SQLite, with ``labels`` as ``jsonb`` (a GIN index
   answers ``labels @> filter``) and text in the ``"C"`` collation so that
   ``ORDER BY flow_id`` is code-point order, the order of every other store.
+
+Version 2 adds ``flow_index.owner`` (the node driving an active flow) and
+``nodes(node_id, address, started, heartbeat)`` for clusters.
 """
 
 from __future__ import annotations
@@ -64,8 +67,22 @@ CREATE INDEX flow_index_labels ON flow_index USING gin (labels jsonb_path_ops);
 CREATE INDEX flow_index_active ON flow_index (flow_id) WHERE grp = 0;
 """
 
+# Version 2 (clusters): each flow has an owner, the node that drives it; a
+# flow_started row records the appending node. ``nodes`` holds each engine's
+# heartbeat (database time, so node clocks never matter) and its address.
+_V2 = """
+ALTER TABLE flow_index ADD COLUMN owner text COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX flow_index_owner ON flow_index (owner) WHERE grp = 0;
+CREATE TABLE nodes (
+    node_id text COLLATE "C" PRIMARY KEY,
+    address text NOT NULL,
+    started timestamptz NOT NULL DEFAULT now(),
+    heartbeat timestamptz NOT NULL DEFAULT now()
+);
+"""
+
 #: ``MIGRATIONS[n]`` takes the schema from version ``n`` to ``n + 1``.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _VERSION_TABLE = """

@@ -36,6 +36,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,11 @@ from argyll.engine.store.index import (
     aggregate_key,
     from_micros,
     prepare_batch,
+    to_micros,
 )
+from argyll.engine.store.signal import CommitSignal
 from argyll.engine.store.sqlite_query import index_entry, query_index
+from argyll.engine.store.sqlite_retention import delete_flows_before
 from argyll.engine.store.sqlite_writer import GroupCommitWriter
 from argyll.errors import ConcurrencyError, StoreError
 
@@ -121,10 +125,16 @@ _ENTRY = "SELECT flow_id, status, timestamp_ns, labels FROM flow_index WHERE flo
 _ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
 
 
+_CACHE_KIB = 32 * 1024
+
+
 def _connect(path: Path, *, writer: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA busy_timeout = 10000")
+        # A page cache that holds the hot part of a large store's indexes
+        # (SQLite's default is 2 MiB): appends stay flat as finished flows pile up.
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         if writer:
             (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
             if str(mode).lower() != "wal":
@@ -166,6 +176,7 @@ class SQLiteStore:
         self._reader_lock = threading.Lock()
         self._querier: sqlite3.Connection | None = None
         self._querier_lock = threading.Lock()
+        self._signal = CommitSignal()
 
     @property
     def transactions(self) -> int:
@@ -276,7 +287,10 @@ class SQLiteStore:
         prepared = [prepare_batch(batch) for batch in batches]
         if not prepared:
             return []
-        return await writer.submit(prepared)
+        results = await writer.submit(prepared)
+        if any(isinstance(r, list) and r for r in results):
+            self._signal.fire()
+        return results
 
     def _fetch_inline(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._reader_lock:
@@ -307,6 +321,13 @@ class SQLiteStore:
         """The position of the last committed event (0 for an empty store)."""
         ((last,),) = self._fetch_inline(_LAST_POSITION, ())
         return int(last or 0)
+
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds.
+
+        Woken by this store's appends (one engine per data directory).
+        """
+        return await self._signal.wait(self.last_position, after, timeout)
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The sequence the next event of the aggregate will get (EVT-3)."""
@@ -351,6 +372,13 @@ class SQLiteStore:
                 return [row[0] for row in self._querier.execute(_ACTIVE)]
             except sqlite3.Error as exc:
                 raise StoreError(f"failed to list active flows: {exc}") from exc
+
+    async def delete_flows_before(self, cutoff: datetime, limit: int) -> list[str]:
+        """Delete up to ``limit`` old terminal flows with their children (see the protocol)."""
+        if self._writer is None or self._closing:
+            raise StoreError("event store is closed")
+        cutoff_ns = to_micros(cutoff) * 1000
+        return await asyncio.to_thread(delete_flows_before, self.path, cutoff_ns, limit)
 
     def status(self) -> dict[str, object]:
         """``{"type": "sqlite", "path", "wal": True, "synchronous": "full", ...}``."""
