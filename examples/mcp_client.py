@@ -3,7 +3,7 @@
 Starts ``python -m argyll mcp`` as a stdio MCP server (as an MCP client such
 as Claude Desktop would, see ``examples/mcp_config.json``), then uses the MCP
 SDK's client to list the tools, register a step, preview its plan, start a
-flow and read the result back.
+flow, wait for it and read the result.
 
 To run things: start the engine (``scripts/serve``), then
 ``scripts/python examples/mcp_client.py`` (set ENGINE_URL to use another engine).
@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import sys
-import time
 import uuid
 from typing import Any
 
@@ -62,13 +61,8 @@ async def run(engine_url: str) -> dict[str, Any]:
         start = {"flow_id": flow_id, "goals": ["mcp-double"], "init": {"mcp_n": [21]}}
         print(f"started {result_of(await client.call_tool('start_flow', start))['flow_id']}")
 
-        deadline = time.monotonic() + 15
-        status = "active"
-        while status == "active" and time.monotonic() < deadline:
-            answer = await client.call_tool("get_flow_status", {"flow_id": flow_id})
-            status = result_of(answer)["status"]
-            await asyncio.sleep(0.05)
-        state = result_of(await client.call_tool("get_flow", {"flow_id": flow_id}))
+        wait = {"flow_id": flow_id, "timeout_seconds": 15}
+        state = result_of(await client.call_tool("wait_for_flow", wait))
         twice = state["attributes"]["mcp_twice"][0]["value"]
         print(f"flow {flow_id} {state['status']}: mcp_twice = {twice}")
 

@@ -88,9 +88,24 @@ class FlowView:
         return self.terminal and self.deactivated
 
     def step_ids(self) -> list[str]:
-        plan_steps = list(((self.state.get("plan") or {}).get("steps") or {}).keys())
-        extra = [s for s in self.state["executions"] if s not in plan_steps]
-        return plan_steps + extra
+        """Plan steps in dependency order (providers before consumers, then by ID)."""
+        plan = self.state.get("plan") or {}
+        steps = sorted((plan.get("steps") or {}).keys())
+        needs: dict[str, set[str]] = {step: set() for step in steps}
+        for edges in (plan.get("attributes") or {}).values():
+            providers = [p for p in (edges or {}).get("providers") or [] if p in needs]
+            for consumer in (edges or {}).get("consumers") or []:
+                if consumer in needs:
+                    needs[consumer].update(p for p in providers if p != consumer)
+        ordered: list[str] = []
+        while needs:
+            ready = [step for step in sorted(needs) if not needs[step] - set(ordered)]
+            batch = ready or sorted(needs)[:1]  # a cycle: break it by ID
+            for step in batch:
+                ordered.append(step)
+                del needs[step]
+        extra = sorted(s for s in self.state["executions"] if s not in ordered)
+        return ordered + extra
 
     def outputs(self) -> dict[str, Any]:
         """The flow's result: ``flow_completed``'s result, else the goals' outputs."""

@@ -150,8 +150,8 @@ def implement_step_prompt(description: str, step_json: str, template: str) -> st
         "the engine) is enough or the step needs a service (sync or async HTTP step).",
         "Then: 1) write the step definition JSON with typed attributes; 2) register it "
         "with register_step (or update_step); 3) call preview_plan for it and check "
-        "`required`; 4) start a flow with start_flow and check get_flow until it "
-        "completes; fix and update the step if it fails.",
+        "`required`; 4) start a flow with start_flow and wait_for_flow until it "
+        "ends; fix and update the step if it fails.",
     ]
     if template:
         parts.append(f"For an HTTP step, start from this Python SDK handler:\n{template}")

@@ -38,7 +38,8 @@ Argyll is a goal-driven orchestration engine: register steps (units of work
 with typed input/output attributes), then start flows that name goal steps;
 the engine plans which steps must run and runs them. Read argyll://guide/steps
 before writing a step. Typical loop: list_steps -> register_step ->
-preview_plan (check `required`) -> start_flow -> get_flow_status / get_flow.
+preview_plan (check `required`) -> start_flow -> wait_for_flow (or get_flow_status)
+-> get_flow.
 """
 
 StepId = Annotated[str, Field(min_length=1, max_length=256, description="A step ID.")]
@@ -143,6 +144,19 @@ def build_server(api: EngineApi) -> MCPServer:
     )
     async def get_flow(flow_id: FlowId) -> dict[str, Any]:
         return await call(lambda: api.get_flow(flow_id))
+
+    @server.tool(
+        description="Wait until a flow has completed or failed (and no work is still "
+        "running or compensating), then return its full state. Gives an error if it is "
+        "still active after timeout_seconds.",
+        annotations=READ,
+    )
+    async def wait_for_flow(
+        flow_id: FlowId,
+        timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30,
+    ) -> dict[str, Any]:
+        flow = api.sdk.flow(flow_id)
+        return await call(lambda: flow.wait(timeout=timeout_seconds, deactivated=True))
 
     @server.tool(description="A flow's status: active, completed or failed.", annotations=READ)
     async def get_flow_status(flow_id: FlowId) -> dict[str, Any]:

@@ -27,17 +27,31 @@ def _outputs_of(step: dict[str, Any]) -> list[str]:
     return [name for name, spec in attributes.items() if (spec or {}).get("role") == "output"]
 
 
-def plan_tree(plan: dict[str, Any], init: dict[str, list[Any]]) -> Tree:
+def _inner_inputs(step: dict[str, Any]) -> dict[str, list[Any]]:
+    """The names a flow step hands its child flow (inputs, renamed by their mapping)."""
+    names: dict[str, list[Any]] = {}
+    for name, spec in (step.get("attributes") or {}).items():
+        role = (spec or {}).get("role")
+        if role in ("required", "optional"):
+            mapping = ((spec or {}).get(role) or {}).get("mapping") or {}
+            names[str(mapping.get("name") or name)] = []
+    return names
+
+
+def plan_tree(plan: dict[str, Any], init: dict[str, list[Any]], given: str = "init") -> Tree:
     """The plan as a tree: each goal, then the steps that provide its inputs.
 
-    Inputs given in ``init`` are marked ``init``; inputs in the plan's
-    ``required`` list (the caller must supply them) are marked ``missing``.
+    Inputs given in ``init`` are marked ``init`` (``given``); inputs in the
+    plan's ``required`` list (the caller must supply them) are marked
+    ``missing``. A flow step shows its child flow's plan under it.
     """
     steps: dict[str, Any] = plan.get("steps") or {}
     edges: dict[str, Any] = plan.get("attributes") or {}
     required = set(plan.get("required") or [])
     goals = plan.get("goals") or []
     root = Tree(f"[bold]plan[/bold] for {escape(', '.join(goals))}")
+
+    children: dict[str, Any] = plan.get("children") or {}
 
     def add_step(parent: Tree, step_id: str, seen: frozenset[str]) -> None:
         step = steps.get(step_id) or {}
@@ -50,13 +64,18 @@ def plan_tree(plan: dict[str, Any], init: dict[str, list[Any]]) -> Tree:
         if step_id in seen:
             node.add("[dim]… (cycle)[/dim]")
             return
+        child = children.get(step_id)
+        if isinstance(child, dict):
+            sub = plan_tree(child, _inner_inputs(step), given="from parent")
+            sub.label = "[magenta]child flow[/magenta]"
+            node.add(sub)
         for name in _inputs_of(step):
             shown = escape(name)
             providers = [p for p in (edges.get(name) or {}).get("providers") or [] if p in steps]
             spec = (step.get("attributes") or {}).get(name) or {}
             role = spec.get("role", "")
             if name in init:
-                node.add(f"{shown} [green]init[/green]")
+                node.add(f"{shown} [green]{given}[/green]")
             elif providers:
                 branch = node.add(f"{shown} [dim]from[/dim]")
                 for provider in providers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from rich.text import Text
 from argyll.cli.common import console, engine_call, json_option, print_json, settings
 from argyll.model.step import Step
 
-__all__ = ["load_steps", "step"]
+__all__ = ["load_steps", "step", "to_yaml"]
 
 
 @click.group()
@@ -27,15 +28,18 @@ def load_steps(path: Path) -> list[Step]:
     """The steps in a JSON or YAML file: one step, a list, or ``{"steps": [...]}``.
 
     A YAML file may also hold several documents (``---``), one step each.
+    ``-`` reads standard input (JSON is YAML too, so either works).
 
     Raises:
         click.BadParameter: The file cannot be read or parsed, or an entry is
             not a step.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
         raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="-f") from exc
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{path} is not utf-8 text", param_hint="-f") from exc
     try:
         if path.suffix.lower() == ".json":
             docs: list[Any] = [json.loads(text)]
@@ -74,6 +78,23 @@ def _inputs(step: dict[str, Any], *roles: str) -> str:
     return ", ".join(sorted(names))
 
 
+class _Dumper(yaml.SafeDumper):
+    """YAML output with multi-line strings (scripts) as literal ``|`` blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(value: Any) -> str:
+    """``value`` as block YAML in key order (what ``step get`` prints)."""
+    return yaml.dump(value, Dumper=_Dumper, sort_keys=False, allow_unicode=True).rstrip()
+
+
 @step.command("list")
 @json_option
 def list_steps() -> None:
@@ -110,7 +131,7 @@ def get_step(step_id: str) -> None:
     if opts.json:
         print_json(found)
     else:
-        click.echo(yaml.safe_dump(found, sort_keys=False, allow_unicode=True).rstrip())
+        click.echo(to_yaml(found))
 
 
 def _write_steps(path: Path, update: bool) -> None:
@@ -134,8 +155,8 @@ _FILE = click.option(
     "--file",
     "path",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A .json or .yaml file with one step or a list of steps.",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="A .json or .yaml file with one step or a list of steps; - reads stdin.",
 )
 
 

@@ -27,7 +27,7 @@ from argyll.engine.eventlog import rest_events
 from argyll.engine.execute.executor import Executor
 from argyll.engine.execute.forward import FORWARDED_HEADER, Forwarder
 from argyll.engine.execute.memo import MemoCache
-from argyll.engine.execute.runner import WRITE_ATTEMPTS, FlowRunner, RunnerSettings
+from argyll.engine.execute.runner import FlowRunner, RunnerSettings
 from argyll.engine.execute.subflow import Subflows
 from argyll.engine.execute.webhook import webhook_decision
 from argyll.engine.flows import (
@@ -46,7 +46,6 @@ from argyll.engine.scheduler import Clock, Scheduler, SystemClock
 from argyll.engine.store.base import AggregateId, EventStore, FlowIndexQuery, IndexCursor
 from argyll.errors import (
     BadRequestError,
-    ConcurrencyError,
     InternalError,
     NotFoundError,
     ScriptCompileError,
@@ -242,24 +241,18 @@ class Engine:
     # catalog -------------------------------------------------------------
 
     async def _catalog_write(self, decide: Callable[[], ev.Payload | None]) -> None:
-        """Decide against the catalog and commit (CAT-8); another node's commit in
-        between means catching up and deciding again."""
+        """Decide against the catalog and commit, one write at a time (CAT-8)."""
+
+        def events() -> list[ev.Payload]:
+            payload = decide()
+            return [] if payload is None else [payload]
+
         async with self._catalog_lock:
-            for attempt in range(1, WRITE_ATTEMPTS + 1):
-                payload = decide()
-                if payload is None:
-                    return
-                try:
-                    await self.repository.commit_to(
-                        _CATALOG, self.catalog, [payload], self.clock.now()
-                    )
-                except ConcurrencyError:
-                    if attempt == WRITE_ATTEMPTS:
-                        raise
-                    await self.repository.catch_up(_CATALOG, self.catalog)
-                    continue
+            written = await self.repository.decide_and_commit(
+                _CATALOG, self.catalog, events, self.clock.now
+            )
+            for payload in written:
                 await self._reset_health(payload)
-                return
 
     async def register_step(self, step: Step) -> Step:
         """API-12 / CAT-2: returns the submitted step with its sanitized ID."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from argyll.engine.store.base import AggregateId, NewEvent, StoredEvent
+from argyll.engine.store.base import NewEvent, StoredEvent
 from argyll.model.events import EVENT_PAYLOADS, Event, Payload
 
 __all__ = ["decode_payload", "encode_payload", "rest_event", "rest_events"]
@@ -51,8 +51,3 @@ def rest_event(event: StoredEvent) -> Event:
 def rest_events(events: list[StoredEvent]) -> dict[str, Any]:
     """``{"events": [...], "count": n}`` (API-4, API-6, API-26)."""
     return {"events": [rest_event(e) for e in events], "count": len(events)}
-
-
-def aggregate_key(aggregate: AggregateId) -> str:
-    """A printable form of an aggregate ID for logs."""
-    return "/".join(aggregate)

@@ -34,7 +34,7 @@ from argyll.engine.health import (
 from argyll.engine.plan import build_plan
 from argyll.engine.repository import Repository
 from argyll.engine.scheduler import Clock
-from argyll.errors import ConcurrencyError
+from argyll.model import events as ev
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step, step_arg_names
 from argyll.model.validate import CompileCheck
@@ -58,7 +58,6 @@ DEFAULT_INTERVAL_MS: Final = 30_000
 PROBE_TIMEOUT_S: Final = 3.0
 _MAX_INTERVAL_MS: Final = 86_400_000
 _CLUSTER: Final = ("cluster",)
-_WRITE_ATTEMPTS: Final = 5
 
 
 def interval_from_env(env: Mapping[str, str] | None = None) -> float:
@@ -163,26 +162,21 @@ class HealthMonitor:
         and comparing again.
         """
         async with self._lock:
-            for attempt in range(1, _WRITE_ATTEMPTS + 1):
-                payloads = [
+
+            def changes() -> list[ev.Payload]:
+                return [
                     p
                     for sid, h in updates.items()
                     if (p := self.cluster.change(self.node_id, sid, h)) is not None
                 ]
-                if not payloads:
-                    return False
-                try:
-                    await self.repository.commit_to(
-                        _CLUSTER, self.cluster, payloads, self.clock.now()
-                    )
-                except ConcurrencyError:
-                    if attempt == _WRITE_ATTEMPTS:
-                        raise
-                    await self.repository.catch_up(_CLUSTER, self.cluster)
-                    continue
-                self._refresh_unhealthy()
-                return True
-            return False
+
+            written = await self.repository.decide_and_commit(
+                _CLUSTER, self.cluster, changes, self.clock.now
+            )
+            if not written:
+                return False
+            self._refresh_unhealthy()
+            return True
 
     async def reset(self, step: Step) -> None:
         """HEALTH-3 / CAT-5: the health of a step just registered or updated.

@@ -25,10 +25,21 @@ from argyll.engine.bus import EventBus
 from argyll.engine.eventlog import decode_payload, encode_payload
 from argyll.engine.flow.state import fold
 from argyll.engine.store.base import AggregateId, AppendBatch, EventStore, StoredEvent
+from argyll.errors import ConcurrencyError
 from argyll.model import events as ev
 from argyll.model.flow import FlowState
 
-__all__ = ["FlowEntry", "Projection", "Repository", "flow_aggregate", "payloads"]
+__all__ = [
+    "COMMIT_ATTEMPTS",
+    "FlowEntry",
+    "Projection",
+    "Repository",
+    "flow_aggregate",
+    "payloads",
+]
+
+#: Decisions tried on one write when other writers keep committing first.
+COMMIT_ATTEMPTS = 5
 
 
 class Projection(Protocol):
@@ -116,6 +127,32 @@ class Repository:
             if event.sequence == projection.next_sequence:
                 projection.apply(payload, at)
         return stored
+
+    async def decide_and_commit(
+        self,
+        aggregate: AggregateId,
+        projection: Projection,
+        decide: Callable[[], Sequence[ev.Payload]],
+        now: Callable[[], datetime],
+    ) -> Sequence[ev.Payload]:
+        """Decide against ``projection`` and commit the events; returns them.
+
+        When another writer (a cluster node) committed first, the projection
+        catches up from the store and ``decide`` runs again, up to
+        ``COMMIT_ATTEMPTS`` times. Callers serialize their own writes.
+        """
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            events = decide()
+            if not events:
+                return events
+            try:
+                await self.commit_to(aggregate, projection, events, now())
+                return events
+            except ConcurrencyError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                await self.catch_up(aggregate, projection)
+        return []
 
     async def catch_up(self, aggregate: AggregateId, projection: Projection) -> None:
         """Apply what other writers committed to ``aggregate`` since the projection's head."""

@@ -30,20 +30,30 @@ def load(name: str) -> ModuleType:
 
 
 def test_cli_guide_steps_file(isolated_engine_url: str) -> None:
-    """docs/guides/cli.md: register examples/cli_steps.yaml, order-1 totals 60.0."""
+    """docs/guides/cli.md: register examples/cli_steps.yaml; order-1 grosses 60.0, order-3 fails."""
     runner = CliRunner()
     base = ["--engine", isolated_engine_url]
     path = str(EXAMPLES / "cli_steps.yaml")
     registered = runner.invoke(cli, [*base, "step", "register", "-f", path])
-    assert registered.stdout == "registered step subtotal\nregistered step with-tax\n"
+    assert registered.stdout == (
+        "registered step invoice-net\nregistered step invoice-gross\n"
+        "registered step invoice-approve\n"
+    )
     started = runner.invoke(
         cli,
-        [*base, "flow", "start", "order-1", "--goal", "with-tax",
-         "--init", "price=12.5", "--init", "qty=4", "--wait", "--json"],
+        [*base, "flow", "start", "order-1", "--goal", "invoice-gross",
+         "--init", "item_price=12.5", "--init", "item_count=4", "--wait", "--json"],
     )  # fmt: skip
     assert started.exit_code == 0, started.output
     state = json.loads(started.stdout)
-    assert state["attributes"]["total"][0]["value"] == 60.0
+    assert state["attributes"]["gross_amount"][0]["value"] == 60.0
+    refused = runner.invoke(
+        cli,
+        [*base, "flow", "start", "order-3", "--goal", "invoice-approve",
+         "--init", "item_price=500", "--init", "item_count=4", "--wait"],
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "needs manual approval" in refused.stdout
 
 
 def test_mcp_client_example(isolated_engine_url: str) -> None:
@@ -65,7 +75,7 @@ def test_mcp_config_example_starts_the_server(isolated_engine_url: str) -> None:
             assert not answer.is_error
             return len((await client.list_tools()).tools)
 
-    assert asyncio.run(asyncio.wait_for(steps(), timeout=30)) == 14
+    assert asyncio.run(asyncio.wait_for(steps(), timeout=30)) == 15
 
 
 def test_readme_command_lines(isolated_engine_url: str, tmp_path: Path) -> None:

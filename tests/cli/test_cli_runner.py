@@ -240,3 +240,49 @@ def test_token_is_sent_as_bearer_on_every_request() -> None:
         ("/engine/cluster", "Bearer s3cret"),
         ("/engine/step", "Bearer other"),
     ]
+
+
+def test_register_from_stdin(engine_url: str, uid: str) -> None:
+    step = json.dumps(price_steps(uid)[0])
+    result = CliRunner().invoke(
+        cli, ["--engine", engine_url, "step", "register", "-f", "-"], input=step
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"registered step sub-{uid}\n"
+
+
+def test_plan_of_a_flow_step_shows_the_child_flow(run: Any, uid: str, tmp_path: Path) -> None:
+    parent = {
+        "id": f"order-{uid}",
+        "name": "Order",
+        "type": "flow",
+        "flow": {"goals": [f"tax-{uid}"]},
+        "attributes": {
+            f"unit_{uid}": {
+                "role": "required",
+                "type": "number",
+                "required": {"mapping": {"name": f"price_{uid}"}},
+            },
+            f"qty_{uid}": {"role": "required", "type": "number"},
+            f"total_{uid}": {"role": "output", "type": "number"},
+        },
+    }
+    path = write_yaml(tmp_path / "s.yaml", [*price_steps(uid), parent])
+    assert run("step", "register", "-f", str(path)).exit_code == 0
+    tree = run("plan", f"order-{uid}", "--init", f"qty_{uid}=2").stdout
+    assert "child flow" in tree
+    assert f"price_{uid} from parent" in tree
+    assert f"unit_{uid} missing" in tree
+
+
+def test_step_get_output_updates_the_step(run: Any, uid: str, tmp_path: Path) -> None:
+    """``step get`` prints YAML that ``step update -f`` takes back (scripts as blocks)."""
+    step = price_steps(uid)[0]
+    step["script"]["script"] = f"local n = price_{uid} * qty_{uid}\nreturn {{sub_{uid} = n}}\n"
+    run("step", "register", "-f", str(write_yaml(tmp_path / "s.yaml", [step])))
+    shown = run("step", "get", f"sub-{uid}")
+    assert "  script: |\n    local n = " in shown.stdout
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(shown.stdout)
+    assert run("step", "update", "-f", str(saved)).stdout == f"updated step sub-{uid}\n"
+    assert as_json(run("step", "get", f"sub-{uid}", "--json"))["script"] == step["script"]

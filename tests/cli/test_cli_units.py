@@ -244,3 +244,25 @@ def test_import_argyll_does_not_load_the_cli() -> None:
     # click and rich are not listed: httpx itself imports them when they are installed.
     heavy = ("mcp", "yaml", "websockets", "pydantic", "anyio")
     assert [m for m in loaded if m.split(".")[0] in heavy or m.startswith("argyll.cli")] == []
+
+
+def test_view_lists_steps_in_dependency_order() -> None:
+    plan = {
+        "steps": {"c": {}, "a": {}, "b": {}, "d": {}},
+        "attributes": {
+            "x": {"providers": ["a"], "consumers": ["c"]},
+            "y": {"providers": ["c"], "consumers": ["b"]},
+            "z": {"providers": ["b"], "consumers": ["outside"]},
+        },
+    }
+    view = FlowView("f", {"id": "f", "status": "active", "plan": plan, "executions": {}})
+    assert view.step_ids() == ["a", "d", "c", "b"]
+    cyclic = {
+        "steps": {"p": {}, "q": {}},
+        "attributes": {
+            "u": {"providers": ["p"], "consumers": ["q"]},
+            "v": {"providers": ["q"], "consumers": ["p"]},
+        },
+    }
+    view = FlowView("g", {"id": "g", "status": "active", "plan": cyclic, "executions": {}})
+    assert view.step_ids() == ["p", "q"]

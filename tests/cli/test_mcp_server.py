@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ async def drive(engine_url: str, uid: str) -> None:
             "list_steps", "get_step", "register_step", "update_step", "unregister_step",
             "preview_plan", "start_flow", "get_flow", "get_flow_status", "query_flows",
             "flow_events", "engine_state", "step_health", "step_handler_template",
+            "wait_for_flow",
         } <= tools  # fmt: skip
 
         sub, tax = price_steps(uid)
@@ -78,13 +78,11 @@ async def drive(engine_url: str, uid: str) -> None:
         )
         assert data_of(started) == {"flow_id": flow_id}
 
-        deadline = time.monotonic() + 20
-        status: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            status = data_of(await client.call_tool("get_flow_status", {"flow_id": flow_id}))
-            if status["status"] != "active":
-                break
-            await asyncio.sleep(0.05)
+        final = data_of(
+            await client.call_tool("wait_for_flow", {"flow_id": flow_id, "timeout_seconds": 20})
+        )
+        assert final["status"] == "completed"
+        status = data_of(await client.call_tool("get_flow_status", {"flow_id": flow_id}))
         assert status == {"id": flow_id, "status": "completed"}
 
         state = data_of(await client.call_tool("get_flow", {"flow_id": flow_id}))

@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
-from support import ROOT, EngineProcess
+from local_engine import LocalEngine
+from support import ROOT
 
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(EXAMPLES))  # examples import example_support, as when run as scripts
@@ -34,13 +35,10 @@ CURL = re.compile(
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
-    proc = EngineProcess(tmp_path_factory.mktemp("newcomer"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+def engine() -> Iterator[LocalEngine]:
+    """One engine (in-process, over loopback HTTP) for the whole first hour."""
+    with LocalEngine() as local:
+        yield local
 
 
 def readme_block(language: str) -> str:
@@ -67,7 +65,7 @@ def run_example(name: str, url: str) -> Any:
     return module.main(url)
 
 
-def test_readme_quickstart_then_every_example_on_one_engine(engine: EngineProcess) -> None:
+def test_readme_quickstart_then_every_example_on_one_engine(engine: LocalEngine) -> None:
     # 1. the curl quickstart, exactly as written
     calls = list(CURL.finditer(readme_block("bash")))
     assert len(calls) >= 4
@@ -125,7 +123,7 @@ def test_readme_quickstart_then_every_example_on_one_engine(engine: EngineProces
     assert not failures, json.dumps(failures, indent=1)
 
 
-def test_scripts_python_runs_an_example_as_a_user_would(engine: EngineProcess) -> None:
+def test_scripts_python_runs_an_example_as_a_user_would(engine: LocalEngine) -> None:
     out = subprocess.run(
         [str(ROOT / "scripts" / "python"), str(EXAMPLES / "script_step.py")],
         capture_output=True,

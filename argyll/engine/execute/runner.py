@@ -33,7 +33,7 @@ from argyll.engine.flow.tx import (
 )
 from argyll.engine.flow.work import TooManyWorkItems
 from argyll.engine.flows import same_start
-from argyll.engine.repository import FlowEntry, Repository, flow_aggregate
+from argyll.engine.repository import COMMIT_ATTEMPTS, FlowEntry, Repository, flow_aggregate
 from argyll.engine.scheduler import Clock, Scheduler
 from argyll.errors import ConcurrencyError, ConflictError, InternalError
 from argyll.model import events as ev
@@ -45,8 +45,6 @@ __all__ = ["Effects", "FlowRunner", "MemoStore", "RunnerSettings"]
 
 log = logging.getLogger("argyll.runner")
 
-#: Decisions tried on one write when other writers keep committing first.
-WRITE_ATTEMPTS = 5
 
 Decision = Callable[[FlowState, Env], Tx]
 
@@ -239,7 +237,7 @@ class FlowRunner:
         Returns ``None`` when the flow does not exist. Exceptions raised by
         ``fn`` before any event propagate (used for request validation).
         When another writer (a cluster node) committed first, the flow is
-        read again and ``fn`` decides again, up to ``WRITE_ATTEMPTS`` times.
+        read again and ``fn`` decides again, up to ``COMMIT_ATTEMPTS`` times.
         """
         slot = self._slots.get(flow_id)
         if slot is None:
@@ -247,7 +245,7 @@ class FlowRunner:
         slot.users += 1
         try:
             async with slot.lock:
-                for attempt in range(1, WRITE_ATTEMPTS + 1):
+                for attempt in range(1, COMMIT_ATTEMPTS + 1):
                     entry = await self._load(flow_id)
                     if entry is None:
                         return None
@@ -258,7 +256,7 @@ class FlowRunner:
                         await self._commit(flow_id, entry, tx)
                         break
                     except ConcurrencyError:
-                        if attempt == WRITE_ATTEMPTS:
+                        if attempt == COMMIT_ATTEMPTS:
                             raise
                         log.info("flow %s changed under this write; deciding again", flow_id)
         finally:

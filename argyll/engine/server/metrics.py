@@ -128,9 +128,11 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self._steps_seen: set[str] = set()
+        # Labelled children by (metric, label values): prometheus_client's
+        # labels() validates and locks on every call, which showed in profiles.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._started: dict[str, datetime] = {}
         self._active: set[str] = set()
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self.flows_started = Counter("argyll_flows_started", "Flows started", registry=r)
         self.flows_completed = Counter("argyll_flows_completed", "Flows completed", registry=r)
         self.flows_failed = Counter("argyll_flows_failed", "Flows failed", registry=r)
@@ -256,12 +258,11 @@ class Metrics:
         """Count the flows already active (recovered at start-up)."""
         self._active.update(await self.engine.store.active_flow_ids())
 
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """``metric.labels(*labels)``, cached: the lookup costs more than the increment."""
-        key = (id(metric), labels)
+    def _child(self, metric: Counter | Histogram, *values: str) -> Any:
+        key = (id(metric), values)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = metric.labels(*labels)
+            child = self._children[key] = metric.labels(*values)
         return child
 
     def _bounded(self, step_id: str) -> str:

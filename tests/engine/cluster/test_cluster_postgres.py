@@ -18,7 +18,6 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "store"))
-sys.path.insert(0, str(HERE.parents[1] / "e2e"))
 
 from dataflow_helpers import http_step, out, serve  # noqa: E402
 from store_helpers import pg_schema  # noqa: E402

@@ -1,6 +1,6 @@
 """FlowRunner.state() returns committed state only (REC-6, ARCHITECTURE principle 4).
 
-Found by tests/e2e/test_memo_e2e.py: a flow read as deactivated before its
+Found by tests/engine/execute/test_memo_api.py: a flow read as deactivated before its
 last write committed let the next flow run before that write's effects.
 """
 

@@ -23,8 +23,9 @@ from dataflow_helpers import (
     serve,
     types,
 )
+from local_engine import LocalEngine
 from starlette.responses import Response
-from support import Api, EngineProcess, eventually
+from support import Api, eventually
 
 
 @pytest.fixture(scope="module")
@@ -169,12 +170,11 @@ def test_webhook_and_script_successes_are_cached(
     assert of_type(api.events(f"d-{uid}"), "work_succeeded")[0]["cached"] is True
 
 
-@pytest.mark.slow
 def test_cache_is_an_lru_bounded_by_memo_cache_size_and_not_persisted(
     tmp_path: Path, uid: str, svc: Service
 ) -> None:  # MEMO-1
-    engine = EngineProcess(tmp_path / "data", env={"MEMO_CACHE_SIZE": "2"})
-    engine.start()
+    env = {"MEMO_CACHE_SIZE": "2"}
+    engine = LocalEngine(tmp_path / "data", env).start()  # SQLite: the flows survive
     try:
         api = Api(engine.url)
         path = f"/lru-{uid}"
@@ -192,9 +192,12 @@ def test_cache_is_an_lru_bounded_by_memo_cache_size_and_not_persisted(
         assert run("f2", "a") == ["a"]  # miss; b is evicted: {c, a}
         assert run("f3", "c") == []  # hit
         assert run("f4", "b") == ["b"]  # miss
-        engine.kill()
-        engine.start()
+        api.close()
+        engine.stop()
+        engine = LocalEngine(tmp_path / "data", env).start()
         api = Api(engine.url)
+        assert api.flow(f"f4-{uid}")["status"] == "completed"  # the same store
         assert run("f5", "b") == ["b"]  # the cache did not survive the restart
     finally:
+        api.close()
         engine.stop()

@@ -1,9 +1,10 @@
-"""Step health against a real engine process with a fast checker (SPEC 14.1).
+"""Step health through the API with a fast checker (SPEC 14.1).
 
-The module's engine runs with ``HEALTH_CHECK_INTERVAL=200`` (ms) so probes
-come every 200 ms. Step services are real uvicorn servers that go down and
-come back on the same port. Covers HEALTH-2..6, REC-2, EVT-11, API-2, API-5,
-API-6, API-15, API-16 and the ``["cluster"]`` WebSocket stream (WS-3).
+Each test's engine (in-process; a real process for the kill -9 test) runs
+with ``HEALTH_CHECK_INTERVAL=200`` (ms) so probes come every 200 ms. Step
+services are real uvicorn servers that go down and come back on the same port.
+Covers HEALTH-2..6, REC-2, EVT-11, API-2, API-5, API-6, API-15, API-16 and the
+``["cluster"]`` WebSocket stream (WS-3).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import asyncio
 import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from local_engine import LocalEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -115,26 +117,33 @@ class ClusterWatcher:
         self._thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def health_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
-    proc = EngineProcess(
-        Path(tmp_path_factory.mktemp("health-engine")),
-        env={"HEALTH_CHECK_INTERVAL": str(INTERVAL_MS)},
-    )
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+ENV = {"HEALTH_CHECK_INTERVAL": str(INTERVAL_MS)}
 
 
 @pytest.fixture
-def hapi(health_engine: EngineProcess) -> Iterator[Api]:
+def health_engine(local_engine: Callable[..., LocalEngine]) -> LocalEngine:
+    """This test's in-process engine with the fast checker."""
+    return local_engine(env=ENV)
+
+
+@pytest.fixture
+def hapi(health_engine: LocalEngine) -> Iterator[Api]:
     client = Api(health_engine.url)
     try:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def health_process(tmp_path: Path) -> Iterator[EngineProcess]:
+    """A real engine process with the fast checker, for the kill -9 test."""
+    proc = EngineProcess(tmp_path / "data", env=ENV)
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 def health_of(api: Api, step_id: str) -> dict[str, Any]:
@@ -166,7 +175,7 @@ def healthy_again_at(api: Api, step_id: str) -> datetime:
 
 
 def test_down_and_back_up_gates_work_until_healthy(
-    hapi: Api, health_engine: EngineProcess, uid: str
+    hapi: Api, health_engine: LocalEngine, uid: str
 ) -> None:
     """HEALTH-4/5/6, API-15/16, WS-3: unhealthy holds work; healthy releases it."""
     service = Service()
@@ -241,9 +250,10 @@ def test_down_and_back_up_gates_work_until_healthy(
 
 @pytest.mark.slow
 def test_restart_keeps_unhealthy_records_and_gating(
-    hapi: Api, health_engine: EngineProcess, uid: str
+    health_process: EngineProcess, uid: str
 ) -> None:
     """REC-2, HEALTH-2, HEALTH-6: records are loaded before recovery and not re-raised."""
+    hapi = Api(health_process.url)
     marker, service = Service(), Service()  # service stays down until the end
     marker.up()
     svc, mark, flow_id = f"rsvc-{uid}", f"mark-{uid}", f"restart-{uid}"
@@ -255,8 +265,8 @@ def test_restart_keeps_unhealthy_records_and_gating(
         eventually(lambda: "dispatch_deferred" in types(hapi, flow_id), timeout=5)
         before = len(cluster_events(hapi))
 
-        health_engine.kill()
-        health_engine.start()
+        health_process.kill()
+        health_process.start()
         hits = marker.health_hits
         # two probes of the marker after the restart: a whole round probed svc too
         eventually(lambda: marker.health_hits >= hits + 2, message="a round after restart")
@@ -269,5 +279,6 @@ def test_restart_keeps_unhealthy_records_and_gating(
         first_work = next(e for e in hapi.events(flow_id) if e["type"] == "work_started")
         assert at(first_work["timestamp"]) >= healthy_again_at(hapi, svc)
     finally:
+        hapi.close()
         marker.down()
         service.down()

@@ -328,7 +328,7 @@ def test_plain_get_is_400_and_health_counts_sockets(engine_url: str) -> None:
 
 
 def load_example(name: str) -> Any:
-    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    path = Path(__file__).resolve().parents[3] / "examples" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"example_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -3,14 +3,14 @@ collect mode at the deadline, deadline 0, early resolution, lazy pruning after
 the decision, and deadline timers re-armed after a crash (SPEC 6.3 OPT-1..6,
 INPUT-4, REC-3).
 
-Time is asserted only as lower bounds read from event timestamps (the engine
-clock), never from the test's own clock.
+Deadlines run on an engine clock the test advances (``ManualTime``): a
+deadline passes when the test moves time past it, never because the machine
+was slow. Time is asserted as lower bounds read from event timestamps.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from dataflow_helpers import (
     status,
     timestamps,
 )
+from local_engine import LocalEngine, ManualTime
 from support import Api, EngineProcess, eventually
 
 
@@ -55,32 +56,52 @@ def started(api: Api, flow_id: str, step_id: str) -> dict[str, Any] | None:
     return state if status(state["executions"][step_id]) != "pending" else None
 
 
+@pytest.fixture
+def timed(local_engine: Callable[..., LocalEngine]) -> Iterator[tuple[Api, ManualTime]]:
+    """An engine whose clock and timers move only when the test advances them.
+
+    Held step calls must outlive every jump of the clock: STEP_TIMEOUT is an hour.
+    """
+    engine = local_engine(manual_time=True, env={"STEP_TIMEOUT": "3600000"})
+    assert engine.time is not None
+    client = Api(engine.url)
+    try:
+        yield client, engine.time
+    finally:
+        client.close()
+
+
 def test_deadline_counts_from_the_required_inputs(
-    api: Api, uid: str, svc: Service
+    timed: tuple[Api, ManualTime], uid: str, svc: Service
 ) -> None:  # INPUT-4, OPT-1, OPT-2 rule 4, OPT-6
+    api, clock = timed
     r, o = f"r{uid}", f"o{uid}"
-
-    async def slow_r(_: dict[str, Any]) -> dict[str, Any]:
-        await asyncio.sleep(0.5)  # the required input arrives after the deadline's length
-        return {r: 1}
-
-    svc.on(f"/r-{uid}", slow_r)
+    svc.hold(f"/r-{uid}")
     svc.hold(f"/o-{uid}")
     register_all(
         api,
-        http_step(f"pr-{uid}", f"{svc.url}/r-{uid}", {r: out()}),
+        http_step(f"pr-{uid}", f"{svc.url}/r-{uid}?{r}=1", {r: out()}),
         http_step(f"po-{uid}", f"{svc.url}/o-{uid}?{o}=1", {o: out()}),
-        consumer(svc, f"c-{uid}", {r: req(), o: opt(default='"d"', deadline=400)}),
+        consumer(svc, f"c-{uid}", {r: req(), o: opt(default='"d"', deadline=30_000)}),
     )
     api.start(f"wf-{uid}", [f"c-{uid}"])
+    eventually(lambda: svc.running(f"/r-{uid}") == 1, message="r requested")
+    clock.advance(50)  # the required input arrives after more than the deadline's length
+    svc.release(f"/r-{uid}")
+    eventually(
+        lambda: timestamps(api.events(f"wf-{uid}"), "attribute_set", f"pr-{uid}"),
+        message="r arrived",
+    )
+    clock.advance(30)  # the deadline, counted from r
     eventually(lambda: started(api, f"wf-{uid}", f"c-{uid}"), message="c started")
     events = api.events(f"wf-{uid}")
     created = events[0]["timestamp"]
     r_set = timestamps(events, "attribute_set", f"pr-{uid}")[0]
     c_started = timestamps(events, "step_started", f"c-{uid}")[0]
-    # the window opens when r arrives (the anchor), not when the flow started
-    assert ms(r_set, created) >= 500
-    assert ms(c_started, r_set) >= 400
+    # the window opens when r arrives (the anchor), not when the flow started: a
+    # window from the start would have closed before r arrived and started c at once
+    assert ms(r_set, created) >= 50_000
+    assert ms(c_started, r_set) >= 30_000
     assert of_type(events, "step_started", f"c-{uid}")[0]["inputs"] == {r: 1, o: "d"}
     svc.release(f"/o-{uid}")
     state = api.wait_terminal(f"wf-{uid}")
@@ -98,8 +119,9 @@ COLLECTS = {
 
 
 def test_each_collect_mode_at_the_deadline(
-    api: Api, uid: str, svc: Service
+    timed: tuple[Api, ManualTime], uid: str, svc: Service
 ) -> None:  # OPT-2 rules 1 and 4, OPT-3, OPT-4, OPT-5, TERM-1
+    api, clock = timed
     o, seq = f"o{uid}", f"seq{uid}"
     svc.hold(f"/p3-{uid}")
     register_all(
@@ -108,13 +130,25 @@ def test_each_collect_mode_at_the_deadline(
         http_step(f"p2-{uid}", f"{svc.url}/out?{o}=2", {seq: req(), o: out()}),
         http_step(f"p3-{uid}", f"{svc.url}/p3-{uid}?{o}=3", {o: out()}),
         *(
-            # p1 and p2 answer at once: a second is a wide margin on a busy machine
-            consumer(svc, f"{c}-{uid}", {o: opt(collect=c, default='"d"', deadline=1000)})
+            consumer(svc, f"{c}-{uid}", {o: opt(collect=c, default='"d"', deadline=60_000)})
             for c in COLLECTS
         ),
     )
     for c in COLLECTS:
         assert api.start(f"{c}-{uid}", [f"{c}-{uid}"]).status_code == 201
+
+    def ready(c: str) -> bool:
+        executions = api.flow(f"{c}-{uid}")["executions"]
+        if c == "first":  # starts on the first value (and prunes p2)
+            return status(executions[f"{c}-{uid}"]) != "pending"
+        return all(status(executions[f"{p}-{uid}"]) == "completed" for p in ("p1", "p2"))
+
+    for c in COLLECTS:  # p1 and p2 answered; the clock has not reached any deadline
+        eventually(lambda c=c: ready(c), message=f"{c}: providers done")
+    for c in COLLECTS:
+        if c != "first":
+            assert status(api.flow(f"{c}-{uid}")["executions"][f"{c}-{uid}"]) == "pending", c
+    clock.advance(60)
     for c, expected in COLLECTS.items():
         state = eventually(lambda c=c: started(api, f"{c}-{uid}", f"{c}-{uid}"), message=c)
         events = api.events(f"{c}-{uid}")
@@ -123,7 +157,7 @@ def test_each_collect_mode_at_the_deadline(
         assert status(state["executions"][f"p3-{uid}"]) == "active"  # still running
         if c != "first":
             wait = ms(timestamps(events, "step_started", f"{c}-{uid}")[0], events[0]["timestamp"])
-            assert wait >= 1000, (c, wait)
+            assert wait >= 60_000, (c, wait)
     svc.release(f"/p3-{uid}")
     for c in COLLECTS:
         state = api.wait_terminal(f"{c}-{uid}")

@@ -13,14 +13,16 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from local_engine import LocalEngine
 from support import Api, eventually
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from script_corpus import CASES, Case, same
 
 SCRIPTS = [c for c in CASES if c.kind == "script"]
@@ -38,8 +40,16 @@ def init_for(case: Case, suffix: str) -> dict[str, list[Any]]:
 
 
 @pytest.fixture(scope="module")
-def api(isolated_engine_url: str) -> Any:
-    client = Api(isolated_engine_url)
+def engine_url() -> Iterator[str]:
+    """One engine for the module, with script workers of its own: attacks kill
+    workers, which must not disturb the workers other tests share."""
+    with LocalEngine(shared_scripts=False) as engine:
+        yield engine.url
+
+
+@pytest.fixture(scope="module")
+def api(engine_url: str) -> Iterator[Api]:
+    client = Api(engine_url)
     yield client
     client.close()
 
@@ -126,7 +136,7 @@ ATTACKS = [
 
 
 def test_attacks_fail_while_the_engine_keeps_serving(
-    api: Api, isolated_engine_url: str, tmp_path: Path
+    api: Api, engine_url: str, tmp_path: Path
 ) -> None:  # SCRIPT-6
     canary = tmp_path / "canary"
     api.register(
@@ -161,7 +171,7 @@ def test_attacks_fail_while_the_engine_keeps_serving(
     assert len(started) >= 6, started  # all but compile-time rejections really run
     # While attacks run, the engine answers and completes unrelated work promptly.
     t0 = time.monotonic()
-    assert httpx.get(f"{isolated_engine_url}/health", timeout=5).status_code == 200
+    assert httpx.get(f"{engine_url}/health", timeout=5).status_code == 200
     assert api.start("innocent-1", ["innocent"], {"seed_innocent": [41]}).status_code == 201
     state = api.wait_terminal("innocent-1", timeout=10)
     assert state["status"] == "completed"
