@@ -40,7 +40,7 @@ class Client:
     async def send(self, kind: str, **data: Any) -> None:
         await self.conn.send(json.dumps({"type": kind, "data": data}))
 
-    async def recv(self, timeout: float = 10.0) -> Msg:
+    async def recv(self, timeout: float = 30.0) -> Msg:
         msg: Msg = json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
         return msg
 
