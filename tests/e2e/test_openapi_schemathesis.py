@@ -1,6 +1,6 @@
 """Property-based API testing: schemathesis against the served OpenAPI document.
 
-A real engine process serves ``/openapi.json``; the schemathesis command line
+An engine (in-process, on a loopback port) serves ``/openapi.json``; the schemathesis command line
 generates requests from it (coverage, fuzzing and stateful phases, a fixed
 seed so CI is deterministic) and checks every answer: no 5xx, documented
 status codes, content types, headers and response schemas.
