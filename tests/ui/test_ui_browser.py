@@ -18,13 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from local_engine import LocalEngine
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from support import StepServer, eventually
+from support import EngineProcess, StepServer, eventually
 
 CHROMIUM = os.environ.get("ARGYLL_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -102,13 +101,16 @@ async def failing(_: Request) -> JSONResponse:
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[str]:
-    """An in-process engine (the real app on a loopback port) for the browser."""
-    with LocalEngine() as local:
-        with httpx.Client(base_url=local.url) as http:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc = EngineProcess(tmp_path_factory.mktemp("ui-engine"))
+    proc.start()
+    try:
+        with httpx.Client(base_url=proc.url) as http:
             for step in ORDER_STEPS:
                 assert http.post("/engine/step", json=step).status_code == 201
-        yield local.url
+        yield proc.url
+    finally:
+        proc.stop()
 
 
 @pytest.fixture(scope="module")
