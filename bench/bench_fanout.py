@@ -18,7 +18,9 @@ Reported per round, best of ``--rounds``:
   (the step call as the engine saw it).
 
 Run: ``scripts/bench fanout`` or
-``python bench/bench_fanout.py [--items 1000] [--parallelism 64] [--rounds 3]``.
+``python bench/bench_fanout.py [--items 1000] [--parallelism 64] [--rounds 3]``;
+``--quick`` (200 items, one round) finishes in well under 30 s for a smoke
+check, at the price of noisier ratios.
 """
 
 from __future__ import annotations
@@ -166,8 +168,11 @@ async def main(items: int, parallelism: int, rounds: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=None)
     parser.add_argument("--parallelism", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke check")
     args = parser.parse_args()
-    asyncio.run(main(args.items, args.parallelism, args.rounds))
+    items = args.items or (200 if args.quick else 1000)
+    rounds = args.rounds or (1 if args.quick else 3)
+    asyncio.run(main(items, args.parallelism, rounds))

@@ -165,6 +165,15 @@ class EventStore(Protocol):
     async def last_position(self) -> int:
         """The position of the last committed event (0 for an empty store)."""
 
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """Wait until an event past ``after`` is committed, by this engine or any other.
+
+        Returns ``last_position()`` as soon as it exceeds ``after``, or
+        when ``timeout`` seconds have passed (then it may not). For tailers:
+        ``read_committed`` until empty, then ``wait_committed`` instead of
+        polling.
+        """
+
     async def flow_entry(self, flow_id: str) -> FlowIndexEntry | None:
         """The index entry of a flow (children included), or ``None``."""
 

@@ -30,6 +30,7 @@ from argyll.engine.store.index import (
     query_entries,
     to_micros,
 )
+from argyll.engine.store.signal import CommitSignal
 from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = ["MemoryStore"]
@@ -54,6 +55,7 @@ class MemoryStore:
         self._index: dict[str, FlowIndexEntry] = {}
         self._last_ns = 0
         self._closed = False
+        self._signal = CommitSignal()
         self.transactions = 0
 
     async def open(self) -> None:
@@ -123,6 +125,7 @@ class MemoryStore:
             results.append(stored)
         if nexts:
             self.transactions += 1
+            self._signal.fire()
         if applied:
             self._last_ns = commit_ns(self._clock(), self._last_ns)
             for change in applied:
@@ -153,6 +156,10 @@ class MemoryStore:
         """The number of events appended so far (positions run from 1)."""
         self._check_open()
         return len(self._log)
+
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds."""
+        return await self._signal.wait(self.last_position, after, timeout)
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The number of events of the aggregate (EVT-3)."""

@@ -47,6 +47,9 @@ engine on a small machine is short of.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -73,9 +76,12 @@ from argyll.engine.store.postgres_retention import delete_flows_before
 from argyll.engine.store.postgres_schema import SCHEMA_VERSION, migrate
 from argyll.engine.store.postgres_url import PostgresURL, parse_postgres_url
 from argyll.engine.store.postgres_writer import PostgresWriter
+from argyll.engine.store.signal import CommitSignal
 from argyll.errors import ConcurrencyError, StoreError
 
 __all__ = ["PostgresStore"]
+
+log = logging.getLogger("argyll.store")
 
 _READ = (
     "SELECT sequence, timestamp, type, data, position FROM events"
@@ -90,6 +96,7 @@ _LAST_SEQUENCE = "SELECT max(sequence) FROM events WHERE aggregate = $1"
 _ENTRY = f"SELECT {ENTRY_COLUMNS} FROM flow_index WHERE flow_id = $1"
 _ACTIVE = "SELECT flow_id FROM flow_index WHERE grp = 0 ORDER BY flow_id"
 _CONNECT_TIMEOUT = 10.0
+_LISTEN_RETRY_S = 5.0
 
 
 class PostgresStore:
@@ -127,6 +134,12 @@ class PostgresStore:
         self._pool: Any = None
         self._writer: PostgresWriter | None = None
         self._closing = False
+        self._signal = CommitSignal()
+        self._listener: Any = None
+        self._listening = asyncio.Lock()
+        self._listen_failed = -_LISTEN_RETRY_S
+        digest = hashlib.sha1(self.url.schema.encode(), usedforsecurity=False).hexdigest()
+        self.channel = f"argyll_{digest[:24]}"
 
     @property
     def transactions(self) -> int:
@@ -180,6 +193,7 @@ class PostgresStore:
             writer = PostgresWriter(
                 self._connect,
                 clock=self._clock,
+                channel=self.channel,
                 max_batches=self._max_batches,
                 node_id=self.node_id,
             )
@@ -206,6 +220,9 @@ class PostgresStore:
         self._closing = True
         try:
             await writer.stop()
+            listener, self._listener = self._listener, None
+            if listener is not None:
+                listener.terminate()
         finally:
             pool, self._pool = self._pool, None
             if pool is not None:
@@ -240,7 +257,10 @@ class PostgresStore:
         prepared = [_prepare(batch) for batch in batches]
         if not prepared:
             return []
-        return await writer.submit(prepared)
+        results = await writer.submit(prepared)
+        if any(isinstance(r, list) and r for r in results):
+            self._signal.fire()  # this engine's waiters need not wait for the NOTIFY
+        return results
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         pool = self._pool
@@ -272,6 +292,45 @@ class PostgresStore:
         """The position of the last committed event (0 for an empty store)."""
         ((position,),) = await self._fetch(_LAST_POSITION)
         return int(position)
+
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds.
+
+        Woken by this engine's appends and, through ``LISTEN`` on a
+        connection of its own (opened on first use), by every other
+        engine's. Without that connection it still returns at ``timeout``.
+        """
+        await self._listen()
+        return await self._signal.wait(self.last_position, after, timeout)
+
+    async def _listen(self) -> None:
+        if self._closing or self._pool is None:
+            raise StoreError("event store is closed")
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        async with self._listening:
+            if self._listener is not None and not self._listener.is_closed():
+                return
+            if time.monotonic() - self._listen_failed < _LISTEN_RETRY_S:
+                return  # failed just now: poll at the callers' timeouts meanwhile
+            try:
+                import asyncpg
+
+                conn = await asyncpg.connect(
+                    self.url.dsn, server_settings=self._settings(), timeout=_CONNECT_TIMEOUT
+                )
+                await conn.add_listener(self.channel, self._notified)
+            except Exception as exc:
+                self._listen_failed = time.monotonic()
+                log.warning("cannot listen for commits on %s: %s", self.url.display, _reason(exc))
+                return
+            if self._closing:
+                conn.terminate()
+                return
+            self._listener = conn
+
+    def _notified(self, *_: object) -> None:
+        self._signal.fire()
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The sequence the next event of the aggregate will get (EVT-3)."""

@@ -6,7 +6,9 @@ for another engine's group to commit), reserves the group's positions after
 the head's and moves the index time forward. The events and the flow-index
 rows are inserted by the same statement, with the reserved positions and
 index time. The head lock is thus held for the execution of one statement
-and its commit, with no client round trip in between.
+and its commit, with no client round trip in between. It also ends with a
+``NOTIFY`` of the new last position, delivered to listening engines when
+(and only if) the group commits.
 
 The sequences the batches are checked against are read just before
 (``last_sequences``). Outside a transaction that read is optimistic: another
@@ -50,7 +52,8 @@ _INDEX_UPDATE = (
 )
 # $1-$5 events, $6 event count, $7 index changed, $8 clock (unix ns, whole µs),
 # $9-$13 flows (re)started, with labels, $14-$17 flows deactivated (labels kept),
-# $18 the writing node: the owner of the flows it starts (clusters).
+# $18 the writing node: the owner of the flows it starts (clusters),
+# $19 the channel told the new last position at COMMIT (``PostgresStore.wait_committed``).
 _WRITE = f"""
 WITH head AS (
     UPDATE event_head SET position = position + $6::bigint,
@@ -75,7 +78,7 @@ WITH head AS (
     FROM head, unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[])
         WITH ORDINALITY AS t(k, s, ts, ty, d, n)
 )
-SELECT base FROM head
+SELECT base, pg_notify($19, (base + $6::bigint)::text) FROM head
 """
 
 _labels_encoder = msgspec.json.Encoder()
@@ -137,7 +140,9 @@ def plan_group(requests: list[list[PreparedBatch]], nexts: dict[str, int]) -> Gr
     return plan
 
 
-async def write_plan(conn: Any, plan: GroupPlan, clock_ns: int, owner: str = "") -> int:
+async def write_plan(
+    conn: Any, plan: GroupPlan, clock_ns: int, owner: str = "", channel: str = "argyll"
+) -> int:
     """Write a plan of at least one event; returns the position before its first event.
 
     Raises:
@@ -164,6 +169,7 @@ async def write_plan(conn: Any, plan: GroupPlan, clock_ns: int, owner: str = "")
         *started,
         *deactivated,
         owner,
+        channel,
     )
     return int(await conn.fetchval(_WRITE, *args))
 

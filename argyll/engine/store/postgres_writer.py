@@ -80,6 +80,7 @@ class PostgresWriter:
         connect: Opens a new connection (search path set to the store's
             schema); called at start and again after a connection is lost.
         clock: Wall clock in unix nanoseconds (index commit time, EVT-13).
+        channel: The ``NOTIFY`` channel told of every commit.
         max_batches: Most batches written in one transaction.
         node_id: The owner recorded for flows this writer starts.
 
@@ -94,10 +95,12 @@ class PostgresWriter:
         connect: Callable[[], Awaitable[Any]],
         *,
         clock: Callable[[], int],
+        channel: str,
         max_batches: int = 1024,
         node_id: str = "",
     ) -> None:
         self._connect = connect
+        self._channel = channel
         self._node_id = node_id
         self._clock = clock
         self._max_batches = max_batches
@@ -192,7 +195,7 @@ class PostgresWriter:
                 base = 0
                 if plan.count:
                     safe = locked
-                    base = await write_plan(conn, plan, self._clock(), self._node_id)
+                    base = await write_plan(conn, plan, self._clock(), self._node_id, self._channel)
                 if tx is not None:
                     safe = False
                     await tx.commit()

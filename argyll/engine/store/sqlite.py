@@ -55,6 +55,7 @@ from argyll.engine.store.index import (
     prepare_batch,
     to_micros,
 )
+from argyll.engine.store.signal import CommitSignal
 from argyll.engine.store.sqlite_query import index_entry, query_index
 from argyll.engine.store.sqlite_retention import delete_flows_before
 from argyll.engine.store.sqlite_writer import GroupCommitWriter
@@ -175,6 +176,7 @@ class SQLiteStore:
         self._reader_lock = threading.Lock()
         self._querier: sqlite3.Connection | None = None
         self._querier_lock = threading.Lock()
+        self._signal = CommitSignal()
 
     @property
     def transactions(self) -> int:
@@ -285,7 +287,10 @@ class SQLiteStore:
         prepared = [prepare_batch(batch) for batch in batches]
         if not prepared:
             return []
-        return await writer.submit(prepared)
+        results = await writer.submit(prepared)
+        if any(isinstance(r, list) and r for r in results):
+            self._signal.fire()
+        return results
 
     def _fetch_inline(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         with self._reader_lock:
@@ -316,6 +321,13 @@ class SQLiteStore:
         """The position of the last committed event (0 for an empty store)."""
         ((last,),) = self._fetch_inline(_LAST_POSITION, ())
         return int(last or 0)
+
+    async def wait_committed(self, after: int, timeout: float) -> int:
+        """``last_position()`` once past ``after``, or after ``timeout`` seconds.
+
+        Woken by this store's appends (one engine per data directory).
+        """
+        return await self._signal.wait(self.last_position, after, timeout)
 
     async def next_sequence(self, aggregate_id: AggregateId) -> int:
         """The sequence the next event of the aggregate will get (EVT-3)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 
 from store_helpers import event, run, started
@@ -105,5 +106,24 @@ def test_tailing_during_concurrent_appends_misses_nothing(store: EventStore) -> 
         assert await store.last_position() == 96
         for agg in aggs:
             assert [e.sequence for e in seen if e.aggregate_id == agg] == list(range(8))
+
+    run(main())
+
+
+def test_waiting_for_commits(store: EventStore) -> None:
+    agg = flow(uid())
+
+    async def main() -> None:
+        started_at = time.monotonic()
+        assert await store.wait_committed(0, 0.05) == 0  # nothing: the timeout
+        assert time.monotonic() - started_at >= 0.04
+        waiter = asyncio.ensure_future(store.wait_committed(0, 30))
+        await asyncio.sleep(0.01)
+        assert not waiter.done()
+        started_at = time.monotonic()
+        await store.append(AppendBatch(agg, 0, [event()]))
+        assert await waiter == 1
+        assert time.monotonic() - started_at < 5  # woken, not timed out
+        assert await store.wait_committed(0, 30) == 1  # already past: at once
 
     run(main())

@@ -267,3 +267,22 @@ def test_a_sequence_taken_between_check_and_write_is_a_conflict(url: str) -> Non
         await store.close()
 
     run(main())
+
+
+@pytest.mark.postgres
+def test_an_engine_is_woken_by_another_engines_commit(url: str) -> None:
+    async def main() -> None:
+        writer, reader = PostgresStore(url), PostgresStore(url)
+        await writer.open()
+        await reader.open()
+        assert await reader.wait_committed(0, 0.01) == 0  # starts listening
+        waiter = asyncio.ensure_future(reader.wait_committed(0, 30))
+        await asyncio.sleep(0.05)
+        started_at = asyncio.get_running_loop().time()
+        await writer.append(AppendBatch(("catalog",), 0, [event(), event()]))
+        assert await waiter == 2
+        assert asyncio.get_running_loop().time() - started_at < 5  # NOTIFY, not the timeout
+        await writer.close()
+        await reader.close()
+
+    run(main())
