@@ -432,3 +432,28 @@ def test_theme_switch_and_keyboard_help(engine: str, page: Page, tmp_path: Path)
     page.reload()  # the choice is remembered
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.get_by_test_id("theme-toggle").click()
+
+
+def test_an_engine_with_api_tokens_asks_for_one(
+    tmp_path_factory: pytest.TempPathFactory, page: Page
+) -> None:
+    env = {"API_TOKENS": "full-tok:full,peek:read"}
+    proc = EngineProcess(tmp_path_factory.mktemp("ui-auth-engine"), env=env)
+    proc.start()
+    try:
+        step = ORDER_STEPS[0]
+        auth = {"Authorization": "Bearer full-tok"}
+        assert httpx.post(f"{proc.url}/engine/step", json=step, headers=auth).status_code == 201
+        page.goto(f"{proc.url}/ui/")
+        expect(page.get_by_test_id("token-message")).to_have_text("missing bearer token")
+        page.get_by_test_id("token-input").fill("full-tok")
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("step-node-fetch-order")).to_be_visible()
+        expect(page.get_by_test_id("connection")).to_have_text("live")  # the WebSocket too
+        page.get_by_test_id("step-node-fetch-order").click()
+        page.get_by_test_id("init-input-order_id").fill("o-7")
+        page.get_by_test_id("start-flow").click()
+        expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+        page.evaluate("localStorage.removeItem('argyll-token')")  # leave the profile as found
+    finally:
+        proc.stop()
