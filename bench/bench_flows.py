@@ -3,7 +3,9 @@
 Starts the engine as a user would (``python -m argyll serve`` with a fresh
 SQLite data dir) and, as the floor, a bare starlette JSON endpoint served by
 the same uvicorn settings; both take the same load generator (aiohttp, 64
-concurrent clients) from this process.
+concurrent clients) from this process. Next to each rate it prints the
+engine process's CPU time per flow (script workers excluded), which a loaded
+machine disturbs far less than the rates.
 
 Run: ``scripts/bench flows`` or ``python bench/bench_flows.py [--flows N]``;
 ``--quick`` (300 flows, small warm-up) finishes in well under 30 s for a
@@ -44,6 +46,20 @@ app = Starlette(routes=[Route("/{p:path}", echo, methods=["GET", "POST"])])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
             access_log=False, loop="uvloop", http="httptools")
 """
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux ``/proc``; 0 elsewhere).
+
+    On a shared, loaded machine the engine's CPU per flow moves far less than
+    its throughput, so the scenarios report both.
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -174,22 +190,30 @@ async def main(n: int, warm: int = 200) -> None:
             ],
         )
         await flows_per_second(url, "warm", "one-0", warm)
+        pid = engine_proc.pid
+        cpu0 = cpu_seconds(pid)
         one = await flows_per_second(url, "one", "one-0", n)
+        one_cpu = (cpu_seconds(pid) - cpu0) / n * 1000
         print(
             f"one-step script flows, {CONCURRENCY} clients, durable SQLite: {one:,.0f} flows/s "
-            f"({one / floor_rps:.2f}x floor)"
+            f"({one / floor_rps:.2f}x floor); engine CPU {one_cpu:.2f} ms per flow"
         )
         ten_n = max(n // 4, min(n, 100))
+        cpu0 = cpu_seconds(pid)
         ten = await flows_per_second(url, "ten", "ten-9", ten_n)
+        ten_cpu = (cpu_seconds(pid) - cpu0) / ten_n * 1000
         per_step_ms = (1 / ten - 1 / one) / 9 * 1000
         print(
             f"ten-step script flows: {ten:,.0f} flows/s; engine cost per extra step: "
-            f"{per_step_ms:.3f} ms (from 1-step vs 10-step throughput)"
+            f"{per_step_ms:.3f} ms (from 1-step vs 10-step throughput), "
+            f"{(ten_cpu - one_cpu) / 9:.3f} ms of engine CPU"
         )
+        cpu0 = cpu_seconds(pid)
         http = await flows_per_second(url, "http", "http-one", n)
+        http_cpu = (cpu_seconds(pid) - cpu0) / n * 1000
         print(
             f"one-step sync HTTP flows (local step server): {http:,.0f} flows/s "
-            f"({http / floor_rps:.2f}x floor)"
+            f"({http / floor_rps:.2f}x floor); engine CPU {http_cpu:.2f} ms per flow"
         )
     finally:
         for proc in (engine_proc, floor_proc, step_proc):

@@ -8,7 +8,8 @@ request. What keeps them consistent:
   only publisher on its own bus, in position order: WebSocket subscribers
   on any node see every node's events, in order. Tailed events also keep
   the node's projections current: catalog and cluster events of other nodes
-  are applied (a catalog change is visible everywhere within one poll),
+  are applied (a catalog change is visible everywhere within milliseconds:
+  the tail is woken by the store's LISTEN/NOTIFY, and polls each second),
   and a cached flow that another node wrote is dropped and re-read.
 - **One driver per flow.** The node that starts a flow owns it (the store
   records the owner with ``flow_started``); only the owner dispatches its
@@ -44,7 +45,7 @@ __all__ = ["ClusterStore", "Membership", "NodeView", "Tail"]
 log = logging.getLogger("argyll.cluster")
 
 _TAIL_BATCH = 1000
-_TAIL_IDLE_S = 0.1
+_TAIL_IDLE_S = 1.0
 _CLAIM_BATCH = 200
 
 
@@ -66,6 +67,8 @@ class ClusterStore(Protocol):
     async def read_committed(self, after: int, limit: int) -> list[StoredEvent]: ...
 
     async def last_position(self) -> int: ...
+
+    async def wait_committed(self, after: int, timeout: float) -> int: ...
 
     async def join(self, address: str) -> None: ...
 
@@ -118,7 +121,7 @@ class Tail:
         self.position = await self.store.last_position()
 
     def poke(self, _: object = None) -> None:
-        """Something was committed here: read the order now rather than at the next poll."""
+        """Something was committed here (the store's signal wakes the tail itself)."""
         self._wake.set()
 
     def start(self) -> None:
@@ -141,11 +144,14 @@ class Tail:
                 log.exception("reading the store's event order failed")
                 got = 0
             if got < _TAIL_BATCH:
-                self._wake.clear()
+                # Woken by this node's commits and (LISTEN/NOTIFY) every other
+                # node's; the timeout is only a fallback.
                 try:
-                    await asyncio.wait_for(self._wake.wait(), _TAIL_IDLE_S)
-                except TimeoutError:
-                    pass
+                    await self.store.wait_committed(self.position, _TAIL_IDLE_S)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    await asyncio.sleep(_TAIL_IDLE_S)
 
     async def step(self) -> int:
         """Read and handle one batch; returns how many events it held."""

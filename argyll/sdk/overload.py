@@ -10,14 +10,15 @@ caller.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import httpx
 
-__all__ = ["send_with_overload_retry"]
+__all__ = ["send_with_overload_retry", "send_with_overload_retry_async"]
 
 RETRY_STATUSES: Final = (429, 503)
 _FIRST_DELAY: Final = 0.2
@@ -51,4 +52,23 @@ def send_with_overload_retry(
         if time.monotonic() + delay > deadline:
             return response
         sleep(delay)
+        attempt += 1
+
+
+async def send_with_overload_retry_async(
+    send: Callable[[], Awaitable[httpx.Response]],
+    *,
+    total: float = _TOTAL,
+) -> httpx.Response:
+    """:func:`send_with_overload_retry` for ``httpx.AsyncClient``."""
+    deadline = time.monotonic() + total
+    attempt = 0
+    while True:
+        response = await send()
+        if response.status_code not in RETRY_STATUSES or "retry-after" not in response.headers:
+            return response
+        delay = _delay(response, attempt)
+        if time.monotonic() + delay > deadline:
+            return response
+        await asyncio.sleep(delay)
         attempt += 1

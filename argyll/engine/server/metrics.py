@@ -45,6 +45,7 @@ _DURATIONS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 _HEALTH = ("healthy", "unhealthy", "unknown")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "WS"})
 
 _STEP_OUTCOMES = {
     "step_completed": "completed",
@@ -127,6 +128,9 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self._steps_seen: set[str] = set()
+        # Labelled children by (metric, label values): prometheus_client's
+        # labels() validates and locks on every call, which showed in profiles.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self._started: dict[str, datetime] = {}
         self._active: set[str] = set()
         self.flows_started = Counter("argyll_flows_started", "Flows started", registry=r)
@@ -238,7 +242,7 @@ class Metrics:
             try:
                 return await run(language, *args, **kwargs)
             finally:
-                self.script_seconds.labels(language).observe(time.perf_counter() - start)
+                self._child(self.script_seconds, language).observe(time.perf_counter() - start)
 
         setattr(store, "append", timed_append)  # noqa: B010 - instance wrapper
         setattr(scripts, "run", timed_run)  # noqa: B010
@@ -253,6 +257,13 @@ class Metrics:
     async def seed(self) -> None:
         """Count the flows already active (recovered at start-up)."""
         self._active.update(await self.engine.store.active_flow_ids())
+
+    def _child(self, metric: Counter | Histogram, *values: str) -> Any:
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     def _bounded(self, step_id: str) -> str:
         if step_id in self._steps_seen:
@@ -283,7 +294,7 @@ class Metrics:
                 began = self._started.pop(agg[1], None)
                 if began is not None:
                     seconds = (event.timestamp - began).total_seconds()
-                    self.flow_seconds.labels(status).observe(max(seconds, 0.0))
+                    self._child(self.flow_seconds, status).observe(max(seconds, 0.0))
             elif kind == "flow_deactivated":
                 self._active.discard(agg[1])
                 self._started.pop(agg[1], None)
@@ -291,29 +302,30 @@ class Metrics:
     def _on_step_event(self, kind: str, ref: _StepRef) -> None:
         step = self._bounded(ref.step_id)
         if kind == "step_started":
-            self.steps_started.labels(step).inc()
+            self._child(self.steps_started, step).inc()
         elif kind == "work_started":
-            self.work_started.labels(step).inc()
+            self._child(self.work_started, step).inc()
         elif kind == "work_retry_scheduled":
-            self.retries.labels(step).inc()
+            self._child(self.retries, step).inc()
         elif kind == "dispatch_deferred":
-            self.deferred.labels(step).inc()
+            self._child(self.deferred, step).inc()
         elif kind in _STEP_OUTCOMES:
-            self.steps.labels(step, _STEP_OUTCOMES[kind]).inc()
+            self._child(self.steps, step, _STEP_OUTCOMES[kind]).inc()
             if kind == "step_completed":
-                self.step_seconds.labels(step).observe(ref.duration / 1000)
+                self._child(self.step_seconds, step).observe(ref.duration / 1000)
         elif kind in _WORK_OUTCOMES:
             outcome = "cached" if ref.cached else _WORK_OUTCOMES[kind]
-            self.work.labels(step, outcome).inc()
+            self._child(self.work, step, outcome).inc()
         elif kind in _COMP_OUTCOMES:
-            self.compensations.labels(step, _COMP_OUTCOMES[kind]).inc()
+            self._child(self.compensations, step, _COMP_OUTCOMES[kind]).inc()
 
     def on_request(self, method: str, path: str, status: int, seconds: float) -> None:
         """An answered request (from the access-log middleware)."""
-        self.requests.labels(method, str(status)).inc()
-        self.request_seconds.labels(method).observe(seconds)
+        method = method if method in _METHODS else "other"  # clients choose methods
+        self._child(self.requests, method, str(status)).inc()
+        self._child(self.request_seconds, method).observe(seconds)
         if method == "POST" and path.startswith("/webhook/"):
-            self.webhooks.labels("accepted" if 200 <= status < 300 else "rejected").inc()
+            self._child(self.webhooks, "accepted" if 200 <= status < 300 else "rejected").inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

@@ -216,8 +216,21 @@ def prepare_batch(batch: AppendBatch) -> PreparedBatch:
         ValueError: The aggregate ID is invalid (``aggregate_key``).
     """
     agg = batch.aggregate_id
-    changes = [c for c in (index_change(agg, e) for e in batch.events) if c is not None]
-    events = [(to_micros(e.timestamp), e.type, e.data) for e in batch.events]
+    changes: list[IndexChange] = []
+    events: list[tuple[int, str, bytes]] = []
+    # A decision raises its events at one clock reading: convert it once.
+    last_ts: datetime | None = None
+    micros = 0
+    for e in batch.events:
+        type_ = e.type
+        if type_ in (FLOW_STARTED, FLOW_DEACTIVATED):
+            change = index_change(agg, e)
+            if change is not None:
+                changes.append(change)
+        ts = e.timestamp
+        if ts is not last_ts:
+            last_ts, micros = ts, to_micros(ts)
+        events.append((micros, type_, e.data))
     return PreparedBatch(agg, aggregate_key(agg), batch.expected_sequence, events, changes)
 
 

@@ -252,10 +252,14 @@ class GroupCommitWriter:
                     continue
                 stored: list[StoredEvent] = []
                 agg = batch.aggregate_id
+                # A decision raises its events at one clock reading: convert once.
+                last_micros, ts = -1, from_micros(0)
                 for seq, (micros, type_, data) in enumerate(batch.events, next_seq):
                     position += 1
                     rows.append((key, seq, micros, type_, data, position))
-                    stored.append(StoredEvent(agg, seq, from_micros(micros), type_, data, position))
+                    if micros != last_micros:
+                        last_micros, ts = micros, from_micros(micros)
+                    stored.append(StoredEvent(agg, seq, ts, type_, data, position))
                 nexts[key] = next_seq + len(stored)
                 changes.extend(batch.changes)
                 results.append(stored)
