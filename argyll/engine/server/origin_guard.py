@@ -7,9 +7,9 @@ origin (scheme and ``Host`` of the request) nor listed in ``CORS_ORIGINS`` is
 refused with 403 ``origin not allowed`` before any route runs, so nothing is
 recorded. Requests without ``Origin`` (curl, SDKs, step services) pass.
 
-CORS response headers are sent only for allowed foreign origins, naming that
-origin (``*`` only when ``CORS_ORIGINS`` is ``*``, which start-up refuses
-while API tokens are configured). Every ``OPTIONS`` request that passes the
+CORS response headers are sent only for allowed foreign origins and always
+name that origin, never ``*`` (``CORS_ORIGINS=*`` allows any origin, and
+start-up refuses it while API tokens are configured). Every ``OPTIONS`` request that passes the
 check answers 200 with an empty body.
 """
 
@@ -89,7 +89,7 @@ class OriginGuard:
         if normalized in self.allowed:
             return origin.strip()
         if self.any:
-            return "*"
+            return origin.strip()
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -108,9 +108,7 @@ class OriginGuard:
             return
         cors: list[tuple[bytes, bytes]] = []
         if verdict:
-            cors = [(b"access-control-allow-origin", verdict.encode()), _METHODS, _HEADERS]
-            if verdict != "*":
-                cors.append(_VARY)
+            cors = [(b"access-control-allow-origin", verdict.encode()), _METHODS, _HEADERS, _VARY]
         if scope["method"] == "OPTIONS":
             await send({"type": "http.response.start", "status": 200, "headers": cors})
             await send({"type": "http.response.body", "body": b""})

@@ -105,4 +105,4 @@ def test_wildcard_only_without_tokens(tmp_path: Path) -> None:
     with inproc_engine(tmp_path, {"CORS_ORIGINS": "*"}) as client:
         response = client.get("/engine/flow", headers={"origin": EVIL})
         assert response.status_code == 200
-        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["access-control-allow-origin"] == EVIL  # named, never "*"
