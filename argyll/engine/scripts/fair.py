@@ -27,13 +27,15 @@ scripts go straight through. Only a flood of new long scripts, more than the
 capacity within ``slow_after``, can make short ones wait, and then for no
 longer than the script time limit.
 
-Single event loop: every method must be called on the loop that owns the
-gate (the engine's).
+Thread-safe: engines on different event loops may share one gate (tests do);
+a waiting run is woken on its own loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections import OrderedDict, deque
 from typing import Final, Literal, Protocol
 
@@ -56,13 +58,14 @@ _REMEMBERED: Final = 4096
 class Ticket:
     """One admitted script run."""
 
-    __slots__ = ("demoted", "gate", "key", "lane", "started", "worker")
+    __slots__ = ("admitted", "demoted", "gate", "key", "lane", "started", "worker")
 
     def __init__(self, gate: FairGate, key: str, lane: Lane) -> None:
         self.gate = gate
         self.key = key
         self.lane: Lane = lane
         self.demoted = False
+        self.admitted = False
         self.started = 0.0
         self.worker: Pausable | None = None
 
@@ -81,7 +84,7 @@ class Ticket:
 
     def leave(self) -> None:
         """The run is over (done, failed or cancelled)."""
-        self.gate._left(self)
+        self.gate._leave(self)
 
 
 class FairGate:
@@ -105,6 +108,7 @@ class FairGate:
         }
         self._long_keys: OrderedDict[str, None] = OrderedDict()
         self.paused: deque[Ticket] = deque()
+        self._lock = threading.RLock()
 
     def known_long(self, key: str) -> bool:
         """True if the script ran long last time."""
@@ -120,27 +124,34 @@ class FairGate:
 
     async def enter(self, key: str) -> Ticket:
         """Wait for admission of one run of script ``key``."""
-        lane: Lane = "long" if key in self._long_keys else "short"
-        ticket = Ticket(self, key, lane)
-        queue = self._waiting[lane]
-        if not queue and self._can(lane) and (lane == "short" or not self._waiting["short"]):
-            self.running[lane] += 1
-            ticket.started = asyncio.get_running_loop().time()
-            return ticket
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (future, ticket)
-        queue.append(entry)
+        with self._lock:
+            lane: Lane = "long" if key in self._long_keys else "short"
+            ticket = Ticket(self, key, lane)
+            queue = self._waiting[lane]
+            free = not queue and (lane == "short" or not self._waiting["short"])
+            if free and self._can(lane):
+                self._count_in(ticket)
+                return ticket
+            entry = (future, ticket)
+            queue.append(entry)
         try:
             await future
         except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                ticket.leave()  # admitted just as it was cancelled
-            else:
-                queue = self._waiting[ticket.lane]
-                if entry in queue:
-                    queue.remove(entry)
+            with self._lock:
+                if ticket.admitted:
+                    self._left(ticket)  # admitted just as it was cancelled
+                else:
+                    queue = self._waiting[ticket.lane]
+                    if entry in queue:
+                        queue.remove(entry)
             raise
         return ticket
+
+    def _count_in(self, ticket: Ticket) -> None:
+        self.running[ticket.lane] += 1
+        ticket.admitted = True
+        ticket.started = time.monotonic()
 
     def _admit(self) -> None:
         shorts = self._waiting["short"]
@@ -154,11 +165,11 @@ class FairGate:
             queue = self._waiting[lane]
             while queue and self._can(lane):
                 future, ticket = queue.popleft()
-                if future.done():
+                loop = future.get_loop()
+                if future.done() or loop.is_closed():
                     continue
-                self.running[lane] += 1
-                ticket.started = asyncio.get_running_loop().time()
-                future.set_result(None)
+                self._count_in(ticket)
+                loop.call_soon_threadsafe(_resolve, future)
             if queue and lane == "short":
                 return  # short ones still wait: long ones do not overtake them
 
@@ -166,6 +177,10 @@ class FairGate:
         return self.running["long"] - len(self.paused)
 
     def _demoted(self, ticket: Ticket) -> None:
+        with self._lock:
+            self._demote(ticket)
+
+    def _demote(self, ticket: Ticket) -> None:
         self.running["short"] -= 1
         self.running["long"] += 1
         self._remember(ticket.key)
@@ -174,7 +189,14 @@ class FairGate:
             self.paused.append(ticket)
         self._admit()
 
+    def _leave(self, ticket: Ticket) -> None:
+        with self._lock:
+            self._left(ticket)
+
     def _left(self, ticket: Ticket) -> None:
+        if not ticket.admitted:
+            return
+        ticket.admitted = False
         if ticket in self.paused:  # cancelled while paused
             self.paused.remove(ticket)
         self.running[ticket.lane] -= 1
@@ -182,7 +204,7 @@ class FairGate:
             resumed = self.paused.popleft()
             if resumed.worker is not None:
                 resumed.worker.resume()
-        elapsed = asyncio.get_running_loop().time() - ticket.started
+        elapsed = time.monotonic() - ticket.started
         if not ticket.demoted and elapsed < self.slow_after:
             self._long_keys.pop(ticket.key, None)  # it ran short this time
         self._admit()
@@ -192,3 +214,8 @@ class FairGate:
         self._long_keys.move_to_end(key)
         while len(self._long_keys) > _REMEMBERED:
             self._long_keys.popitem(last=False)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
