@@ -39,10 +39,11 @@ def size_mb(data: Path) -> float:
     return sum(p.stat().st_size for p in data.glob("argyll.db*")) / 1e6
 
 
-async def stored(url: str) -> int:
+async def stored(url: str, statuses: list[str]) -> int:
+    body = {"limit": 1, "statuses": statuses}
     async with (
         aiohttp.ClientSession() as session,
-        session.post(url + "/engine/flow/query", json={"limit": 1}) as r,
+        session.post(url + "/engine/flow/query", json=body) as r,
     ):
         return int((await r.json()).get("total", 0))
 
@@ -64,7 +65,9 @@ async def main(total: int, retention: str, checkpoints: list[int]) -> None:
             rate = done / (time.perf_counter() - start)
             print(
                 f"after {done:>7,} flows: {size_mb(Path(data)):7.1f} MB (db + WAL), "
-                f"{await stored(url):>7,} flows stored, {rate:,.0f} flows/s so far",
+                f"{await stored(url, ['completed', 'failed']):>7,} terminal and "
+                f"{await stored(url, ['active']):>6,} active flows stored, "
+                f"{rate:,.0f} flows/s started so far",
                 flush=True,
             )
     finally:

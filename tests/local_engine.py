@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib.util
 import socket
 import threading
 import time
@@ -182,11 +183,19 @@ class LocalEngine:
         """Serve the engine (its start-up runs in the app's lifespan)."""
         import uvicorn
 
+        # The protocol settings of argyll/engine/serve.py (WS-8 limits included).
         config = uvicorn.Config(
             create_app(self.engine),
             log_level="warning",
+            access_log=False,
             lifespan="on",
+            http="httptools" if importlib.util.find_spec("httptools") else "h11",
             timeout_graceful_shutdown=5,
+            ws_ping_interval=54,
+            ws_ping_timeout=6,
+            ws_max_size=64 * 1024,
+            ws_per_message_deflate=False,
+            ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"engine-{self.port}", daemon=True)

@@ -2,7 +2,8 @@
 
 Everything here is real: the engine runs as ``python -m argyll serve`` in a
 subprocess on a free loopback port with a temporary SQLite data dir; step
-servers are starlette apps served by uvicorn in a background thread.
+servers are starlette apps served by uvicorn in a background thread. Most
+tests need no process of their own: see ``local_engine.py``.
 """
 
 from __future__ import annotations

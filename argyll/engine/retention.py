@@ -32,7 +32,7 @@ def sweep_interval(retention_s: float) -> float:
 class RetentionSweeper:
     """Deletes terminal flows older than ``retention_s`` in batches of ``batch``."""
 
-    def __init__(self, engine: Engine, retention_s: float, batch: int = 100) -> None:
+    def __init__(self, engine: Engine, retention_s: float, batch: int = 50) -> None:
         self.engine = engine
         self.retention = timedelta(seconds=retention_s)
         self.interval = sweep_interval(retention_s)

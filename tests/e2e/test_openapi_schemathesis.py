@@ -1,6 +1,6 @@
 """Property-based API testing: schemathesis against the served OpenAPI document.
 
-A real engine process serves ``/openapi.json``; the schemathesis command line
+An engine (in-process, on a loopback port) serves ``/openapi.json``; the schemathesis command line
 generates requests from it (coverage, fuzzing and stateful phases, a fixed
 seed so CI is deterministic) and checks every answer: no 5xx, documented
 status codes, content types, headers and response schemas.
@@ -29,22 +29,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import EngineProcess
+from local_engine import LocalEngine
 
 HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
-    proc = EngineProcess(tmp_path_factory.mktemp("schemathesis-engine"))
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+def engine() -> Iterator[LocalEngine]:
+    """An in-process engine on a loopback port for the schemathesis process."""
+    with LocalEngine() as local:
+        yield local
 
 
-def test_schemathesis_finds_no_failures(engine: EngineProcess) -> None:
+def test_schemathesis_finds_no_failures(engine: LocalEngine) -> None:
     command = [
         sys.executable,
         "-m",

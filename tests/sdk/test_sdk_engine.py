@@ -1,12 +1,10 @@
 """The SDK against a real engine: the ``examples/sdk_*.py`` scripts and the
 client, builders, step servers and contexts they rely on.
 
-Examples run on their own engine (``isolated_engine_url``: their attribute
-names could clash with other tests' steps); the rest use the session's engine
-(``engine_url`` from tests/conftest.py, started
-with ``WEBHOOK_BASE_URL`` pointing at itself). Step servers are the SDK's own
-(``StepBuilder.serve``) on loopback ports. Every test uses unique step,
-attribute and flow IDs, because the engine is shared.
+Examples share one engine per module (``isolated_engine_url``); the other
+tests get a fresh in-process engine each (``engine_url`` from
+tests/conftest.py, its ``WEBHOOK_BASE_URL`` pointing at itself). Step servers
+are the SDK's own (``StepBuilder.serve``) on loopback ports.
 """
 
 from __future__ import annotations

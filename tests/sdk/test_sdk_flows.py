@@ -1,9 +1,8 @@
-"""Issue 16 through the SDK against the session's real engine process.
+"""Issue 16 through the SDK against an in-process engine over loopback HTTP.
 
 JPath steps with ``ScriptLanguage.JPATH`` (JPATH-4), the SDK's own requests
 passing strict decoding (CONV-6), init type checks (FLOW-2), named type
-conflicts (VAL-2) and the HTTP error body excerpt (HTTP-5). Names carry the
-test's ``uid``: the engine is shared.
+conflicts (VAL-2) and the HTTP error body excerpt (HTTP-5).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ _DURATIONS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 _HEALTH = ("healthy", "unhealthy", "unknown")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "WS"})
 
 _STEP_OUTCOMES = {
     "step_completed": "completed",
@@ -320,6 +321,7 @@ class Metrics:
 
     def on_request(self, method: str, path: str, status: int, seconds: float) -> None:
         """An answered request (from the access-log middleware)."""
+        method = method if method in _METHODS else "other"  # clients choose methods
         self._child(self.requests, method, str(status)).inc()
         self._child(self.request_seconds, method).observe(seconds)
         if method == "POST" and path.startswith("/webhook/"):

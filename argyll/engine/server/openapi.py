@@ -91,6 +91,7 @@ class Op:
         params: Query and header parameters.
         headers: Success response headers: name to description.
         auth: Needs a token when API_TOKENS is set.
+        example: An example request body.
         links: Follow-up operations: link name to (method, path as
             registered, ``{param: runtime expression}`` source), e.g. the
             flow ID a start returns.
@@ -108,7 +109,16 @@ class Op:
     headers: dict[str, str] = field(default_factory=dict)
     auth: bool = True
     links: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    example: Any = None
 
+
+_STEP_EXAMPLE = {
+    "id": "answer",
+    "name": "The answer",
+    "type": "script",
+    "attributes": {"answer": {"role": "output", "type": "number"}},
+    "script": {"language": "lua", "script": "return {answer = 42}"},
+}
 
 _STEP_ID = "Step IDs are sanitized (letters, digits and `_.-+ ` are kept) before use."
 
@@ -181,6 +191,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/engine/step"): Op(
         "Register a step",
         "steps",
+        example=_STEP_EXAMPLE,
         body=Step,
         status=201,
         response=StepResponse,
@@ -197,6 +208,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("PUT", "/engine/step/{step_id:path}"): Op(
         "Update a step",
         "steps",
+        example=_STEP_EXAMPLE,
         body=Step,
         response=StepResponse,
         errors=(400, 404),
@@ -216,6 +228,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/engine/plan"): Op(
         "Preview the execution plan for goals",
         "flows",
+        example={"goals": ["answer"], "init": {}},
         body=PlanRequest,
         response=ExecutionPlan,
         errors=(400, 404, 500),
@@ -224,6 +237,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/engine/flow"): Op(
         "Start a flow",
         "flows",
+        example={"id": "order-42", "goals": ["answer"], "labels": {"team": "docs"}},
         body=FlowStartRequest,
         status=201,
         response=FlowStartResponse,
@@ -261,6 +275,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/engine/flow/query"): Op(
         "Query flows by ID prefix, labels and status",
         "flows",
+        example={"labels": {"team": "docs"}, "statuses": ["completed"], "limit": 10},
         body=FlowQuery,
         response=FlowListResponse,
         errors=(400,),
@@ -463,10 +478,10 @@ def _operation(method: str, path: str, op: Op, refs: dict[Any, dict[str, Any]]) 
     if params:
         entry["parameters"] = params
     if op.body is not None:
-        entry["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _schema(op.body, refs)}},
-        }
+        media: dict[str, Any] = {"schema": _schema(op.body, refs)}
+        if op.example is not None:
+            media["example"] = op.example
+        entry["requestBody"] = {"required": True, "content": {"application/json": media}}
     if op.auth:
         entry["security"] = [{}, {"bearer": []}]
     return entry

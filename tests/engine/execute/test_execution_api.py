@@ -1,6 +1,6 @@
 """Flows run end to end over real HTTP: script, sync and async HTTP steps,
-webhooks, retries (SPEC sections 6-8), against the session's engine process
-and loopback step servers.
+webhooks, retries (SPEC sections 6-8), against each test's own in-process
+engine and loopback step servers.
 """
 
 from __future__ import annotations

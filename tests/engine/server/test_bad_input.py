@@ -1,7 +1,7 @@
 """No request, however malformed, gets a 500 or hurts the engine (CONV-3, CONV-6, CFG-3).
 
 Hypothesis generates bodies for every request type and sends them over real
-HTTP to the session's engine; every answer must be a known status with the
+HTTP to an in-process engine of its own; every answer must be a known status with the
 ``{"error", "status"}`` body, and the engine must keep serving.
 """
 
@@ -142,7 +142,7 @@ def check(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 def http(isolated_engine_url: str) -> Any:
     # An engine of its own: the fuzzer registers random (valid) steps, which
-    # must not join other tests' plans in the shared session engine.
+    # must not join other tests' plans.
     with httpx.Client(base_url=isolated_engine_url, timeout=10) as client:
         yield client
 

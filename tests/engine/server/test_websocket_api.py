@@ -1,6 +1,6 @@
-"""The WebSocket stream against the real engine process (SPEC 13, API-1, API-41).
+"""The WebSocket stream against an in-process engine over loopback (SPEC 13, API-1, API-41).
 
-A real ``websockets`` client talks to ``GET /engine/ws`` of the session's
+A real ``websockets`` client talks to ``GET /engine/ws`` of the test's own
 engine. Every wait is bounded (``recv`` timeouts, ``eventually``); absence of
 a message is proven by ordering (a later message on the same connection),
 never by sleeping.
@@ -40,7 +40,7 @@ class Client:
     async def send(self, kind: str, **data: Any) -> None:
         await self.conn.send(json.dumps({"type": kind, "data": data}))
 
-    async def recv(self, timeout: float = 10.0) -> Msg:
+    async def recv(self, timeout: float = 30.0) -> Msg:
         msg: Msg = json.loads(await asyncio.wait_for(self.conn.recv(), timeout))
         return msg
 
@@ -66,8 +66,8 @@ def run(coro: Any) -> Any:
 
 def chain(api: Api, tag: str, length: int) -> str:
     """Register a chain of Lua steps ``tag-0 .. tag-<length-1>``; returns the goal."""
-    # Attribute names are unique per chain (the engine is shared): the inner
-    # names the scripts see stay ``n`` and ``v<i>`` (mapping.name, MAP-1).
+    # Attribute names are unique per chain (several chains share an engine):
+    # the inner names the scripts see stay ``n`` and ``v<i>`` (mapping.name, MAP-1).
     prefix = tag.replace("-", "_")
     for i in range(length):
         src = "n" if i == 0 else f"v{i - 1}"

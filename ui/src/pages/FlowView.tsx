@@ -15,13 +15,16 @@ import {
   rerunId,
   workCounts,
 } from "../logic/flow";
-import { dependencyEdges, layoutSteps, nodeHeight } from "../logic/layout";
+import { dependencyEdges, nodeHeight } from "../logic/layout";
 import { randomSuffix } from "../logic/plan";
 import { flowPath, navigate } from "../router";
-import type { ExecutionState, FlowEvent, FlowState } from "../types";
+import { useLayout } from "../useLayout";
+import type { ExecutionState, FlowEvent, FlowState, Step } from "../types";
 import { liveSocket } from "../ws";
 
 const MAX_ITEMS_LISTED = 200;
+const NO_STEPS: Record<string, Step> = {};
+const liveHeight = (s: Step): number => nodeHeight(s) * 0.5 + 70;
 
 function Json({ value }: { value: unknown }) {
   return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
@@ -151,12 +154,13 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
 
   const plan = flow?.plan;
   const edges = useMemo(() => dependencyEdges(plan?.steps ?? {}), [plan]);
-  const positions = useMemo(() => layoutSteps(plan?.steps ?? {}, edges, (s) => nodeHeight(s) * 0.5 + 70), [plan, edges]);
+  const { positions } = useLayout(plan?.steps ?? NO_STEPS, edges, liveHeight);
 
   const nodes = useMemo((): Node<LiveNodeData>[] => {
     if (!plan) return [];
-    return Object.values(plan.steps).map((step) => {
-      const p = positions.get(step.id)!;
+    return Object.values(plan.steps).flatMap((step) => {
+      const p = positions.get(step.id);
+      if (!p) return [];
       const exec = flow?.executions[step.id];
       return {
         id: step.id,
