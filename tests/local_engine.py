@@ -40,7 +40,13 @@ from argyll.engine.engine import Engine
 from argyll.engine.scripts import ScriptLimits, Scripts
 from argyll.engine.server.app import create_app
 
-__all__ = ["LocalEngine", "ManualTime", "close_session_scripts", "session_scripts"]
+__all__ = [
+    "LocalEngine",
+    "ManualTime",
+    "close_session_scripts",
+    "join_stopping",
+    "session_scripts",
+]
 
 
 class _SharedScripts(Scripts):
@@ -67,8 +73,9 @@ def session_scripts() -> Scripts:
 
 
 def close_session_scripts() -> None:
-    """Stop the shared workers (end of the session)."""
+    """Stop the shared workers (end of the session, after every engine stopped)."""
     global _shared
+    join_stopping()
     with _shared_lock:
         if _shared is not None:
             _shared.really_close()
@@ -91,6 +98,19 @@ def _scripts_factory(scripts: Scripts | None) -> Iterator[None]:
         yield
     finally:
         scripts_module.Scripts = original  # type: ignore[misc]
+
+
+_stopping: list[threading.Thread] = []
+_stopping_lock = threading.Lock()
+
+
+def join_stopping(timeout: float = 30.0) -> None:
+    """Wait for the engines stopped with ``stop(wait=False)``."""
+    with _stopping_lock:
+        threads = list(_stopping)
+        _stopping.clear()
+    for thread in threads:
+        thread.join(timeout=timeout)
 
 
 class ManualTime:
@@ -219,19 +239,30 @@ class LocalEngine:
         except BaseException as exc:  # reported by start()
             self._error = exc
         finally:
+            self.sock.close()
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
 
-    def stop(self) -> None:
-        """Stop serving and stop the engine (idempotent)."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop serving and stop the engine (idempotent).
+
+        Args:
+            wait: Return once the engine has stopped. ``False`` lets it shut
+                down in the background (a test's teardown need not wait for
+                uvicorn's shutdown ticks); :func:`join_stopping` waits for all.
+        """
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None and not wait:
+            with _stopping_lock:
+                _stopping.append(thread)
+            return
+        if thread is not None:
+            thread.join(timeout=30)
         self.sock.close()
 
     def __enter__(self) -> LocalEngine:
