@@ -120,7 +120,9 @@ class ManualTime:
     event loop reads :meth:`loop_time`, so both jump together: a timer armed
     for a clock time (a deadline, a retry back-off) set far enough ahead fires
     when :meth:`advance` moves time past it, never because the machine was
-    slow. Real time keeps passing underneath, so I/O timeouts still work.
+    slow. Real time keeps passing underneath, so I/O timeouts still work
+    (HTTP clients with their own timeouts must allow for the jumps: the local
+    engine sets a long keep-alive and no WebSocket pings).
     """
 
     def __init__(self) -> None:
@@ -204,6 +206,9 @@ class LocalEngine:
         import uvicorn
 
         # The protocol settings of argyll/engine/serve.py (WS-8 limits included).
+        # uvicorn's own timers run on the loop's clock too: under manual time a
+        # jump must not close idle keep-alive connections or miss pings.
+        manual = self.time is not None
         config = uvicorn.Config(
             create_app(self.engine),
             log_level="warning",
@@ -211,8 +216,9 @@ class LocalEngine:
             lifespan="on",
             http="httptools" if importlib.util.find_spec("httptools") else "h11",
             timeout_graceful_shutdown=5,
-            ws_ping_interval=54,
-            ws_ping_timeout=6,
+            timeout_keep_alive=86_400 if manual else 5,
+            ws_ping_interval=None if manual else 54,
+            ws_ping_timeout=None if manual else 6,
             ws_max_size=64 * 1024,
             ws_per_message_deflate=False,
             ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
