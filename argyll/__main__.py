@@ -6,7 +6,11 @@ command line in ``argyll.cli``. Heavy imports happen only here.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+
+#: Import names of the libraries the ``cli`` extra installs.
+_CLI_LIBRARIES = ("click", "rich", "yaml", "mcp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,6 +20,14 @@ def main(argv: list[str] | None = None) -> int:
         from argyll.engine.cli import run
 
         return run(args)
+    missing = [name for name in _CLI_LIBRARIES if importlib.util.find_spec(name) is None]
+    if missing:
+        print(
+            f"argyll: the command line needs the cli extra (missing {', '.join(missing)}): "
+            "pip install 'argyll[cli]'",
+            file=sys.stderr,
+        )
+        return 2
     from argyll.cli import main as cli_main
 
     return cli_main(args)

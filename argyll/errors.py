@@ -7,7 +7,9 @@ Our exception hierarchy::
     ├── ClientError              the engine answered an error, or was unreachable
     │   ├── StepRegistrationError    registering/updating a step failed
     │   └── FlowError                starting/reading a flow failed
+    │       └── WaitTimeoutError         wait()/watch() timed out (also a TimeoutError)
     ├── WebhookError             posting an async result to the webhook failed
+    ├── StepServerError          a step server cannot listen (also an OSError)
     ├── HTTPError                raised by step handlers: 4xx permanent, 5xx retried
     ├── WorkNotCompletedError    raised by handlers: transient, the engine retries
     ├── ConfigError              bad engine configuration (start-up fails)
@@ -51,8 +53,10 @@ __all__ = [
     "ScriptLimitExceeded",
     "ScriptRuntimeError",
     "StepRegistrationError",
+    "StepServerError",
     "StepValidationError",
     "StoreError",
+    "WaitTimeoutError",
     "WebhookError",
     "WorkNotCompletedError",
 ]
@@ -97,6 +101,36 @@ class FlowError(ClientError):
     """Starting, reading or waiting for a flow failed."""
 
 
+class WaitTimeoutError(FlowError, TimeoutError):
+    """``wait()`` or ``watch()`` gave up: the flow did not get there in time.
+
+    Also a built-in ``TimeoutError`` (``except TimeoutError`` catches it) and
+    a ``FlowError``. ``status_code`` is ``None``.
+
+    Attributes:
+        flow_id: The flow waited for.
+        timeout: The seconds waited.
+    """
+
+    def __init__(self, message: str, flow_id: str = "", timeout: float = 0.0) -> None:
+        super().__init__(message)
+        self.flow_id = flow_id
+        self.timeout = timeout
+
+
+class StepServerError(ArgyllError, OSError):
+    """A step server cannot listen, e.g. its port is taken; the message says what to do.
+
+    Attributes:
+        port: The port that could not be bound.
+    """
+
+    def __init__(self, message: str, port: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.port = port
+
+
 class WebhookError(ArgyllError):
     """Posting an async step result to its webhook failed (4xx or retries exhausted)."""
 
@@ -121,6 +155,11 @@ class HTTPError(ArgyllError):
         super().__init__(message or f"HTTP {status}")
         self.status = status
         self.message = message
+
+    @property
+    def status_code(self) -> int:
+        """``status``, under the original SDK's name."""
+        return self.status
 
     @property
     def permanent(self) -> bool:

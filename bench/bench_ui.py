@@ -144,7 +144,7 @@ def frame_times(page: Page, box: dict[str, float]) -> tuple[float, float]:
     return frames[len(frames) // 2], frames[-1]
 
 
-def run(n_steps: int, n_items: int) -> dict[str, Any]:
+def run(n_steps: int, n_items: int, shots: str = "") -> dict[str, Any]:
     data = tempfile.mkdtemp(prefix="argyll-bench-ui-")
     proc, url = start_engine(data)
     out: dict[str, Any] = {"steps": n_steps, "items": n_items}
@@ -172,6 +172,9 @@ def run(n_steps: int, n_items: int) -> dict[str, Any]:
                 out["overview_ms"] = ms(t0)
                 out["overview_longest_task_ms"] = long_max(page)
                 out["overview_cards_drawn"] = page.locator(".react-flow__node").count()
+                if shots:
+                    page.wait_for_timeout(500)
+                    page.screenshot(path=os.path.join(shots, f"ui-overview-{n_steps}.png"))
 
                 graph = page.get_by_test_id("overview-graph").bounding_box()
                 assert graph is not None
@@ -189,7 +192,14 @@ def run(n_steps: int, n_items: int) -> dict[str, Any]:
                 page.get_by_test_id("plan-summary").wait_for()
                 out["plan_preview_ms"] = ms(t0)
                 out["plan_summary"] = page.get_by_test_id("plan-summary").inner_text()
+                if shots:
+                    page.get_by_test_id("step-search").fill("")
+                    page.get_by_test_id("step-search").blur()
+                    page.keyboard.press("f")  # fit the plan
+                    page.wait_for_timeout(800)
+                    page.screenshot(path=os.path.join(shots, f"ui-plan-{n_steps}.png"))
                 page.get_by_test_id("step-search").fill("")
+                page.wait_for_timeout(500)
 
                 extra = layered_steps(1)[0] | {"id": "late-step"}
                 t0 = time.perf_counter()
@@ -234,7 +244,8 @@ def run(n_steps: int, n_items: int) -> dict[str, Any]:
                 page.locator(".timeline-rows").evaluate("el => el.scrollTop = el.scrollHeight")
                 page.get_by_test_id(f"event-{events - 1}").wait_for()
                 out["timeline_scroll_to_end_ms"] = ms(t0)
-                page.screenshot(path=os.path.join(data, "flow.png"))
+                if shots:
+                    page.screenshot(path=os.path.join(shots, f"ui-flow-{n_items}-items.png"))
                 ctx.close()
     finally:
         print(json.dumps(out), file=sys.stderr)
@@ -247,8 +258,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--screenshots", default="", help="a folder to save screenshots in")
     args = parser.parse_args()
-    result = run(args.steps, args.items)
+    result = run(args.steps, args.items, args.screenshots)
     print(
         json.dumps(
             {k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}, indent=2

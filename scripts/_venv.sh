@@ -1,6 +1,6 @@
 # Shared by scripts/serve and scripts/test: create .venv and install the
 # package when missing or when pyproject.toml changed since the last install.
-# Usage: . scripts/_venv.sh "<extras>"   (extras: "" or "[dev]")
+# Usage: . scripts/_venv.sh "<extras>"   (extras: "[engine]" or "[dev,engine,cli]")
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"

@@ -107,7 +107,7 @@ class EngineApi:
         self.sdk.unregister_step(step_id)
 
     def plan(self, goals: list[str], init: dict[str, list[Any]]) -> dict[str, Any]:
-        return self.sdk.plan(goals, init)
+        return self.sdk.plan(goals, init).to_dict()
 
     def start_flow(
         self,
@@ -119,7 +119,7 @@ class EngineApi:
         return self.sdk.start_flow(flow_id, goals, init, labels)
 
     def get_flow(self, flow_id: str) -> dict[str, Any]:
-        return self.sdk.get_flow_state(flow_id)
+        return self.sdk.get_flow_state(flow_id).to_dict()
 
     # -- thin calls the SDK does not offer yet --------------------------------
 

@@ -74,7 +74,9 @@ def start(
         return
     if opts.json:
         with engine_call():
-            state = api.sdk.flow(started).wait(timeout=timeout or 3600.0, deactivated=True)
+            state = (
+                api.sdk.flow(started).wait(timeout=timeout or 3600.0, deactivated=True).to_dict()
+            )
         print_json(state)
         code = 0 if state.get("status") == "completed" else 1
     else:

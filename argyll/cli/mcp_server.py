@@ -156,7 +156,7 @@ def build_server(api: EngineApi) -> MCPServer:
         timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30,
     ) -> dict[str, Any]:
         flow = api.sdk.flow(flow_id)
-        return await call(lambda: flow.wait(timeout=timeout_seconds, deactivated=True))
+        return await call(lambda: flow.wait(timeout=timeout_seconds, deactivated=True).to_dict())
 
     @server.tool(description="A flow's status: active, completed or failed.", annotations=READ)
     async def get_flow_status(flow_id: FlowId) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from pathlib import Path
@@ -43,9 +44,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Import names of the libraries the ``engine`` extra installs.
+_ENGINE_LIBRARIES = ("hy", "lupa", "jsonpath_ng", "networkx", "aiohttp", "prometheus_client")
+
+
+def _missing_engine_libraries() -> list[str]:
+    """The engine libraries that are not installed (the base install has none)."""
+    return [name for name in _ENGINE_LIBRARIES if importlib.util.find_spec(name) is None]
+
+
 def run(argv: list[str]) -> int:
     """Parse ``argv`` and run the command; returns the process exit code."""
     args = _parser().parse_args(argv)
+    missing = _missing_engine_libraries()
+    if missing:
+        print(
+            f"argyll: the engine needs the engine extra (missing {', '.join(missing)}): "
+            "pip install 'argyll[engine]'",
+            file=sys.stderr,
+        )
+        return 2
     from argyll.engine.config import Config
 
     try:

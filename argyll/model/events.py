@@ -13,6 +13,7 @@ import msgspec
 
 from argyll.model.plan import ExecutionPlan
 from argyll.model.step import Step
+from argyll.model.wire import Wire
 
 __all__ = [
     "EVENT_PAYLOADS",
@@ -296,7 +297,7 @@ def event_type(payload: Payload) -> str:
     return type(payload).TYPE
 
 
-class Event(msgspec.Struct):
+class Event(Wire):
     """A committed event in its REST form (EVT-2)."""
 
     sequence: int

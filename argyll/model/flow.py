@@ -14,6 +14,7 @@ import msgspec
 from argyll.model.codec import zero_time
 from argyll.model.enums import FlowStatusName, StepStatusName, WorkStatusName
 from argyll.model.plan import ExecutionPlan
+from argyll.model.wire import Wire
 
 __all__ = [
     "AttributeValue",
@@ -44,7 +45,7 @@ def _plan() -> ExecutionPlan:
     return ExecutionPlan()
 
 
-class AttributeValue(msgspec.Struct, omit_defaults=True):
+class AttributeValue(Wire, omit_defaults=True):
     """One value of a flow attribute with its provenance (DATA-32)."""
 
     value: Any
@@ -52,7 +53,7 @@ class AttributeValue(msgspec.Struct, omit_defaults=True):
     step: str = ""
 
 
-class WorkState(msgspec.Struct, omit_defaults=True):
+class WorkState(Wire, omit_defaults=True):
     """A work item (API-52); ``inputs`` is the item's overlay."""
 
     status: WorkStatusName = msgspec.field(default_factory=_pending)
@@ -65,7 +66,7 @@ class WorkState(msgspec.Struct, omit_defaults=True):
     retry_count: int = 0
 
 
-class ExecutionState(msgspec.Struct, omit_defaults=True):
+class ExecutionState(Wire, omit_defaults=True):
     """A step's execution in a flow (API-51)."""
 
     status: StepStatusName = msgspec.field(default_factory=_pending)
@@ -85,7 +86,7 @@ class ExecutionState(msgspec.Struct, omit_defaults=True):
     mapping_errors: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class FlowState(msgspec.Struct, omit_defaults=True):
+class FlowState(Wire, omit_defaults=True):
     """The full state of a flow (API-50): a projection of its events."""
 
     id: str = msgspec.field(default_factory=lambda: "")
@@ -102,7 +103,7 @@ class FlowState(msgspec.Struct, omit_defaults=True):
     error: str = ""
 
 
-class FlowSummary(msgspec.Struct, omit_defaults=True):
+class FlowSummary(Wire, omit_defaults=True):
     """One entry of the flow list/query (API-22, API-23)."""
 
     id: str

@@ -8,6 +8,8 @@ __all__ = ["ALLOWED_ID_CHARS", "is_valid_id_text", "kebab_case", "sanitize_id"]
 
 ALLOWED_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+ ")
 _DISALLOWED = re.compile(r"[^A-Za-z0-9_.+\- ]")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_SEPARATORS = re.compile(r"[\s_]+")
 
 
 def sanitize_id(raw: str) -> str:
@@ -28,6 +30,11 @@ def is_valid_id_text(text: str) -> bool:
 
 
 def kebab_case(name: str) -> str:
-    """Turn a human name into a kebab-case ID: ``"Price Calculator"`` -> ``"price-calculator"``."""
-    words = re.findall(r"[A-Za-z0-9]+", name)
-    return "-".join(w.lower() for w in words)
+    """The ID the original SDK derives from a step name, sanitized per DATA-1.
+
+    CamelCase boundaries and runs of spaces or underscores become ``-``:
+    ``"AsyncTask"`` -> ``"async-task"``, ``"Price Calculator"`` ->
+    ``"price-calculator"``, ``"order_total v2"`` -> ``"order-total-v2"``.
+    """
+    text = _CAMEL.sub(r"\1-\2", name.strip())
+    return sanitize_id(_SEPARATORS.sub("-", text)).strip("-")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from argyll.model.step import Step
+from argyll.model.wire import Wire
 
 __all__ = ["AttributeEdges", "Excluded", "ExecutionPlan"]
 
@@ -25,14 +26,14 @@ def _excluded() -> Excluded:
     return Excluded()
 
 
-class AttributeEdges(msgspec.Struct, omit_defaults=True):
+class AttributeEdges(Wire, omit_defaults=True):
     """Providers and consumers of one attribute; both lists always serialized (CONV-4)."""
 
     providers: list[str] = msgspec.field(default_factory=_list)
     consumers: list[str] = msgspec.field(default_factory=_list)
 
 
-class Excluded(msgspec.Struct, omit_defaults=True):
+class Excluded(Wire, omit_defaults=True):
     """Visited but excluded steps (PLAN-7); each map omitted when empty."""
 
     satisfied: dict[str, list[str]] = msgspec.field(default_factory=dict)
@@ -40,7 +41,7 @@ class Excluded(msgspec.Struct, omit_defaults=True):
     missing: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
 
-class ExecutionPlan(msgspec.Struct, omit_defaults=True):
+class ExecutionPlan(Wire, omit_defaults=True):
     """An immutable execution plan (PLAN-1); a flow runs its snapshot (PLAN-11)."""
 
     goals: list[str] = msgspec.field(default_factory=_list)

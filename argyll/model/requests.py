@@ -8,6 +8,7 @@ import msgspec
 
 from argyll.model.flow import FlowSummary
 from argyll.model.step import Step
+from argyll.model.wire import Wire
 
 __all__ = [
     "ErrorBody",
@@ -21,14 +22,14 @@ __all__ = [
 ]
 
 
-class ErrorBody(msgspec.Struct):
+class ErrorBody(Wire):
     """Every error response (CONV-3)."""
 
     error: str
     status: int
 
 
-class FlowStartRequest(msgspec.Struct, omit_defaults=True):
+class FlowStartRequest(Wire, omit_defaults=True):
     """``POST /engine/flow`` (DATA-31)."""
 
     id: str = ""
@@ -37,21 +38,21 @@ class FlowStartRequest(msgspec.Struct, omit_defaults=True):
     labels: dict[str, str] = msgspec.field(default_factory=dict)
 
 
-class FlowStartResponse(msgspec.Struct):
+class FlowStartResponse(Wire):
     """``201`` answer of ``POST /engine/flow`` (API-21)."""
 
     message: str
     flow_id: str
 
 
-class PlanRequest(msgspec.Struct, omit_defaults=True):
+class PlanRequest(Wire, omit_defaults=True):
     """``POST /engine/plan`` (API-20)."""
 
     goals: list[str] = msgspec.field(default_factory=list)
     init: dict[str, list[Any]] = msgspec.field(default_factory=dict)
 
 
-class FlowQuery(msgspec.Struct, omit_defaults=True):
+class FlowQuery(Wire, omit_defaults=True):
     """``POST /engine/flow/query`` (API-23)."""
 
     id_prefix: str = ""
@@ -62,7 +63,7 @@ class FlowQuery(msgspec.Struct, omit_defaults=True):
     sort: str = ""
 
 
-class FlowListResponse(msgspec.Struct, omit_defaults=True):
+class FlowListResponse(Wire, omit_defaults=True):
     """Answer of ``POST /engine/flow/query`` (API-23)."""
 
     flows: list[FlowSummary]
@@ -72,14 +73,14 @@ class FlowListResponse(msgspec.Struct, omit_defaults=True):
     next_cursor: str = ""
 
 
-class StepResponse(msgspec.Struct):
+class StepResponse(Wire):
     """Answer of step register/update (API-12, API-13)."""
 
     message: str
     step: Step
 
 
-class StepListResponse(msgspec.Struct):
+class StepListResponse(Wire):
     """Answer of ``GET /engine/step`` (API-10)."""
 
     steps: list[Step]

@@ -12,6 +12,8 @@ from typing import Any
 
 import msgspec
 
+from argyll.model.wire import FrozenWire
+
 __all__ = [
     "AttributeMapping",
     "AttributeSpec",
@@ -48,21 +50,21 @@ def _empty_attributes() -> dict[str, AttributeSpec | None]:
     return {}
 
 
-class ScriptConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class ScriptConfig(FrozenWire, frozen=True, omit_defaults=True):
     """A script: ``{"language": "ale"|"lua"|"jpath", "script": "<source>"}`` (DATA-12)."""
 
     language: str = ""
     script: str = ""
 
 
-class AttributeMapping(msgspec.Struct, frozen=True, omit_defaults=True):
+class AttributeMapping(FrozenWire, frozen=True, omit_defaults=True):
     """Renaming (``name``, the inner name) and/or a transform ``script`` (DATA-27)."""
 
     name: str = ""
     script: ScriptConfig | None = None
 
 
-class RequiredConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class RequiredConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Sub-config of a ``required`` attribute (DATA-23, DATA-26)."""
 
     collect: str = ""
@@ -71,7 +73,7 @@ class RequiredConfig(msgspec.Struct, frozen=True, omit_defaults=True):
     mapping: AttributeMapping | None = None
 
 
-class OptionalConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class OptionalConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Sub-config of an ``optional`` attribute (DATA-23..25).
 
     ``default`` is a JSON text (``'"guest"'``, ``"0"``); ``""`` means none.
@@ -85,25 +87,25 @@ class OptionalConfig(msgspec.Struct, frozen=True, omit_defaults=True):
     mapping: AttributeMapping | None = None
 
 
-class ConstConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class ConstConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Sub-config of a ``const`` attribute: ``value`` is a JSON text (DATA-24)."""
 
     value: str = ""
 
 
-class MetaConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class MetaConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Sub-config of a ``meta`` attribute: the metadata ``key`` (DATA-22)."""
 
     key: str = ""
 
 
-class OutputConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class OutputConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Sub-config of an ``output`` attribute."""
 
     mapping: AttributeMapping | None = None
 
 
-class AttributeSpec(msgspec.Struct, frozen=True, omit_defaults=True):
+class AttributeSpec(FrozenWire, frozen=True, omit_defaults=True):
     """One attribute of a step (DATA-20..27)."""
 
     role: str = ""
@@ -140,7 +142,7 @@ class AttributeSpec(msgspec.Struct, frozen=True, omit_defaults=True):
         return self.role in INPUT_ROLES
 
 
-class HTTPConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class HTTPConfig(FrozenWire, frozen=True, omit_defaults=True):
     """HTTP settings of sync/async steps (DATA-11).
 
     ``endpoint`` and ``timeout`` are always serialized; ``timeout <= 0``
@@ -159,13 +161,13 @@ class HTTPConfig(msgspec.Struct, frozen=True, omit_defaults=True):
         return self.method or "POST"
 
 
-class FlowConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class FlowConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Flow-step settings: the child flow's goals (DATA-13)."""
 
     goals: list[str] = msgspec.field(default_factory=list)
 
 
-class WorkConfig(msgspec.Struct, frozen=True, omit_defaults=True):
+class WorkConfig(FrozenWire, frozen=True, omit_defaults=True):
     """Retry and parallelism settings (DATA-14); zero fields mean "global default"."""
 
     max_retries: int = 0
@@ -175,7 +177,7 @@ class WorkConfig(msgspec.Struct, frozen=True, omit_defaults=True):
     parallelism: int = 0
 
 
-class Step(msgspec.Struct, frozen=True, omit_defaults=True):
+class Step(FrozenWire, frozen=True, omit_defaults=True):
     """A step definition (SPEC 1.2), as registered and as stored."""
 
     id: str = msgspec.field(default_factory=_empty_str)

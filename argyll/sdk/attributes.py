@@ -6,6 +6,7 @@ whose JSON omits every sub-config field left at its default (CONV-2).
 
 from __future__ import annotations
 
+import msgspec
 from msgspec import structs
 
 from argyll.errors import StepValidationError
@@ -22,6 +23,7 @@ from argyll.model.step import (
 __all__ = [
     "const_spec",
     "for_each_spec",
+    "json_text",
     "meta_spec",
     "optional_spec",
     "output_spec",
@@ -29,14 +31,28 @@ __all__ = [
 ]
 
 
-def _json_text(what: str, value: object) -> str:
-    """``value`` itself when it is a string (a JSON text, DATA-24)."""
-    if not isinstance(value, str):
+def json_text(what: str, value: object) -> str:
+    """``value`` as the JSON text the engine stores (DATA-24).
+
+    A string that parses as JSON is that JSON text already (``"0"``,
+    ``'"EUR"'``: the original SDK's calls); any other string is a plain
+    string and gets quoted; every other value is encoded.
+
+    Raises:
+        TypeError: ``value`` cannot be encoded as JSON.
+    """
+    if isinstance(value, str):
+        try:
+            msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            return msgspec.json.encode(value).decode()
+        return value
+    try:
+        return msgspec.json.encode(value).decode()
+    except (TypeError, msgspec.EncodeError) as exc:
         raise TypeError(
-            f"{what} must be a JSON text such as '0' or '\"text\"', got "
-            f"{type(value).__name__} {value!r}: pass json.dumps(value)"
-        )
-    return value
+            f"{what} must be a JSON value or JSON text, got {type(value).__name__} {value!r}"
+        ) from exc
 
 
 def _mapping(inner_name: str) -> AttributeMapping | None:
@@ -54,13 +70,13 @@ def required_spec(type: str, collect: str, for_each: bool, inner_name: str) -> A
 
 
 def optional_spec(
-    type: str, default: str, collect: str, for_each: bool, deadline: int, inner_name: str
+    type: str, default: object, collect: str, for_each: bool, deadline: int, inner_name: str
 ) -> AttributeSpec:
-    """An ``optional`` attribute; raises ``TypeError`` when ``default`` is not a string."""
+    """An ``optional`` attribute; ``""``/``None`` = no default; ``TypeError`` if not JSON."""
     config = OptionalConfig(
         collect=str(collect),
         for_each=for_each,
-        default=_json_text("default", default),
+        default="" if default is None or default == "" else json_text("default", default),
         deadline=deadline,
         mapping=_mapping(inner_name),
     )
@@ -71,10 +87,10 @@ def optional_spec(
     )
 
 
-def const_spec(type: str, value: str) -> AttributeSpec:
-    """A ``const`` attribute; raises ``TypeError`` when ``value`` is not a string."""
+def const_spec(type: str, value: object) -> AttributeSpec:
+    """A ``const`` attribute; raises ``TypeError`` when ``value`` is not JSON."""
     return AttributeSpec(
-        role="const", type=str(type), const=ConstConfig(value=_json_text("value", value))
+        role="const", type=str(type), const=ConstConfig(value=json_text("value", value))
     )
 
 

@@ -1,7 +1,8 @@
 """RFC 9457 problem details: the error body step servers and webhooks speak.
 
-Plain dictionaries only, so both the step server (starlette) and
-``AsyncContext`` (httpx) can use it without importing each other.
+Plain dictionaries (and the ``ProblemDetails`` struct), so both the step
+server (starlette) and ``AsyncContext`` (httpx) can use it without importing
+each other.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "problem_details", "reason_phrase"]
+from argyll.model.wire import Wire
+
+__all__ = ["PROBLEM_CONTENT_TYPE", "ProblemDetails", "problem_details", "reason_phrase"]
 
 #: https://www.rfc-editor.org/rfc/rfc9457#section-3
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -48,3 +51,29 @@ def problem_details(status: int, detail: str) -> dict[str, Any]:
     if detail:
         problem["detail"] = detail
     return problem
+
+
+class ProblemDetails(Wire, omit_defaults=True):
+    """RFC 9457 problem details as a struct (the original SDK's ``ProblemDetails``).
+
+    ``to_dict()`` fills ``title`` with the status's reason phrase when unset
+    and always includes ``detail``, like ``problem_details``.
+    """
+
+    status: int
+    detail: str = ""
+    type: str = "about:blank"
+    title: str = ""
+    instance: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"type", "title", "status", "detail"}`` plus ``instance`` when set."""
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title or reason_phrase(self.status),
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.instance:
+            body["instance"] = self.instance
+        return body

@@ -8,6 +8,7 @@ uvicorn stops accepting connections and lets in-flight requests finish.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from argyll.errors import StepServerError
 from argyll.sdk.registration import register_or_update
 from argyll.sdk.server import create_app
 
@@ -26,8 +28,9 @@ if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
     from argyll.model.step import Step
+    from argyll.sdk.client import Client
     from argyll.sdk.context import StepHandler
-    from argyll.sdk.step_builder import StepBuilder
+    from argyll.sdk.step_builder import StepDefinition
 
 __all__ = ["DEFAULT_STEP_PORT", "ServerHandle", "bind_socket", "run_step", "serve_step"]
 
@@ -90,7 +93,7 @@ class ServerHandle:
             log_level=log_level,
             log_config=None,
             access_log=False,
-            lifespan="off",
+            lifespan="auto",
             ws="none",
             # CFG-3's graceful shutdown: in-flight requests get 10 s.
             timeout_graceful_shutdown=10,
@@ -155,15 +158,32 @@ class ServerHandle:
         return f"ServerHandle({self.endpoint!r})"
 
 
+def _listen(host: str, port: int, hint: str) -> socket.socket:
+    """``bind_socket``, with a port in use reported as one ``StepServerError``."""
+    try:
+        return bind_socket(host, port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise StepServerError(
+                f"step server cannot listen on {host}:{port}: {exc.strerror or exc}", port
+            ) from None
+        raise StepServerError(
+            f"port {port} is already in use (another step server or program listens there); {hint}",
+            port,
+        ) from None
+
+
 def serve_step(
-    builder: StepBuilder,
+    builder: StepDefinition,
     handler: StepHandler,
+    client: Client,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
     hostname: str | None = None,
     register: bool = True,
     log_level: str = "warning",
+    port_hint: str = "pass another port, or 0 for a free one",
 ) -> ServerHandle:
     """Start a step server in a thread and (optionally) register the step.
 
@@ -175,10 +195,9 @@ def serve_step(
         )
     # Validate before binding: an invalid step starts nothing.
     builder.with_server(f"http://{hostname}:1").build()
-    sock = bind_socket(host, port)
+    sock = _listen(host, port, port_hint)
     served = builder.with_server(f"http://{hostname}:{sock.getsockname()[1]}")
     step = served.build()
-    client = builder._client()
     app = create_app(step.id, handler, client, builder.compensate_handler)
     handle = ServerHandle(app, sock, hostname=hostname, step_id=step.id, log_level=log_level)
     handle.start()
@@ -213,10 +232,19 @@ def _ensure_logging() -> None:
         log.setLevel(logging.INFO)
 
 
-def run_step(builder: StepBuilder, handler: StepHandler) -> None:
+def run_step(builder: StepDefinition, handler: StepHandler, client: Client) -> None:
     """Serve ``handler`` on ``STEP_PORT`` until SIGINT/SIGTERM; see ``StepBuilder.start``."""
     _ensure_logging()
-    handle = serve_step(builder, handler, host="0.0.0.0", port=_step_port(), log_level="info")
+    port = _step_port()
+    handle = serve_step(
+        builder,
+        handler,
+        client,
+        host="0.0.0.0",
+        port=port,
+        log_level="info",
+        port_hint="set STEP_PORT to a free port, e.g. STEP_PORT=8082",
+    )
     log.info(
         "step %s serving at %s (health %s/health)", builder.step_id, handle.endpoint, handle.url
     )

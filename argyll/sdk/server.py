@@ -18,7 +18,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -29,10 +30,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from argyll.errors import HTTPError, WorkNotCompletedError
-from argyll.sdk.context import HEADER_METADATA, StepContext
+from argyll.sdk.context import HEADER_METADATA, AsyncStepContext, StepContext
 from argyll.sdk.problem import PROBLEM_CONTENT_TYPE, problem_details
 
 if TYPE_CHECKING:
+    from argyll.sdk.async_client import AsyncClient
     from argyll.sdk.client import Client
     from argyll.sdk.context import CompensateHandler, StepHandler
 
@@ -93,10 +95,43 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+class _Contexts:
+    """Builds each request's context: sync handlers get the blocking client,
+    ``async def`` handlers an ``AsyncClient`` created on the server's loop."""
+
+    def __init__(self, step_id: str, client: Client) -> None:
+        self.step_id = step_id
+        self.client = client
+        self.async_client: AsyncClient | None = None
+
+    def _metadata(self, request: Request) -> dict[str, str]:
+        return {
+            key: value
+            for header, key in HEADER_METADATA.items()
+            if (value := request.headers.get(header))
+        }
+
+    def for_handler(
+        self, func: Callable[..., Any], request: Request
+    ) -> StepContext | AsyncStepContext:
+        metadata = self._metadata(request)
+        flow_id = metadata.get("flow_id", "")
+        if not _is_async(func):
+            return StepContext(self.client.flow(flow_id), self.step_id, metadata)
+        if self.async_client is None:
+            self.async_client = self.client.to_async()
+        return AsyncStepContext(self.async_client.flow(flow_id), self.step_id, metadata)
+
+    async def close(self) -> None:
+        if self.async_client is not None:
+            await self.async_client.aclose()
+            self.async_client = None
+
+
 def _compensate_endpoint(
     step_id: str,
     undo: CompensateHandler,
-    context: Callable[[Request], StepContext],
+    contexts: _Contexts,
 ) -> Callable[[Request], Awaitable[Response]]:
     """The ``POST /{step_id}/compensate`` endpoint calling ``undo`` (COMP-3, COMP-4)."""
 
@@ -108,7 +143,7 @@ def _compensate_endpoint(
         inputs = body.get("input") or {}
         outputs = body.get("output") or {}
         try:
-            await _call(undo, context(request), inputs, outputs)
+            await _call(undo, contexts.for_handler(undo, request), inputs, outputs)
         except WorkNotCompletedError as exc:
             # Transient: COMP-4 retries 5xx answers.
             return problem_response(503, str(exc) or "compensation not completed")
@@ -135,8 +170,10 @@ def create_app(
         step_id: The step's ID: the route path and ``StepContext.step_id``.
         handler: ``handler(ctx, args) -> outputs``; sync handlers run in a
             worker thread, ``async def`` handlers on the event loop.
-        client: The engine client; each request's ``ctx.client`` is
-            ``client.flow(<Argyll-Flow-ID>)``.
+        client: The engine client; a sync handler's ``ctx.client`` is
+            ``client.flow(<Argyll-Flow-ID>)``; an ``async def`` handler's is
+            the same flow through an ``AsyncClient`` with ``client``'s
+            settings (an ``AsyncStepContext``).
         compensate_handler: ``undo(ctx, inputs, outputs)``, served at
             ``/{step_id}/compensate`` when given.
 
@@ -149,15 +186,7 @@ def create_app(
         A body that is not a JSON object -> 400.
     """
 
-    def context(request: Request) -> StepContext:
-        metadata = {
-            key: value
-            for header, key in HEADER_METADATA.items()
-            if (value := request.headers.get(header))
-        }
-        return StepContext(
-            client=client.flow(metadata.get("flow_id", "")), step_id=step_id, metadata=metadata
-        )
+    contexts = _Contexts(step_id, client)
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "healthy", "service": step_id})
@@ -168,7 +197,7 @@ def create_app(
         except _BadRequest as exc:
             return problem_response(400, str(exc))
         try:
-            outputs = await _call(handler, context(request), args)
+            outputs = await _call(handler, contexts.for_handler(handler, request), args)
         except HTTPError as exc:
             return problem_response(exc.status, exc.message)
         except WorkNotCompletedError as exc:
@@ -193,6 +222,14 @@ def create_app(
         Route(f"/{step_id}", invoke, methods=["GET", "POST", "PUT", "DELETE"]),
     ]
     if compensate_handler is not None:
-        compensate = _compensate_endpoint(step_id, compensate_handler, context)
+        compensate = _compensate_endpoint(step_id, compensate_handler, contexts)
         routes.append(Route(f"/{step_id}/compensate", compensate, methods=["POST"]))
-    return Starlette(routes=routes)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await contexts.close()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from msgspec import structs
 
@@ -28,27 +28,66 @@ from argyll.sdk.attributes import (
 from argyll.sdk.validation import build_problems
 
 if TYPE_CHECKING:
+    from argyll.sdk.async_client import AsyncClient
     from argyll.sdk.client import Client
     from argyll.sdk.context import CompensateHandler, StepHandler
     from argyll.sdk.runner import ServerHandle
 
-__all__ = ["StepBuilder"]
+__all__ = ["AsyncStepBuilder", "StepBuilder", "StepDefinition", "use_client_classes"]
 
 
 def _new_step() -> Step:
     return Step(type="sync")
 
 
-@dataclass(frozen=True)
-class StepBuilder:
-    """An immutable step definition under construction; every method returns a new builder.
+class _ClientClasses:
+    """The client classes, for builders made without a client (``StepBuilder()``).
 
-    Get one from ``client.new_step()``. Unset fields are omitted from the
-    step's JSON. Declaring an attribute name again replaces it.
+    ``argyll.sdk.client`` and ``argyll.sdk.async_client`` import this module
+    (their ``new_step`` returns a builder) and hand their class in when they
+    load, so this module never imports them: no import cycle. Loading
+    ``argyll.sdk`` loads both.
+    """
+
+    def __init__(self) -> None:
+        self.client: type[Client] | None = None
+        self.async_client: type[AsyncClient] | None = None
+
+    def new_client(
+        self, base_url: str | None = None, timeout: float = 30, token: str | None = None
+    ) -> Client:
+        if self.client is None:
+            raise RuntimeError("import argyll.sdk.client first")
+        return self.client(base_url, timeout, token=token)
+
+    def new_async_client(self) -> AsyncClient:
+        if self.async_client is None:
+            raise RuntimeError("import argyll.sdk.async_client first")
+        return self.async_client()
+
+
+_CLIENTS = _ClientClasses()
+
+
+def use_client_classes(
+    client: type[Client] | None = None, async_client: type[AsyncClient] | None = None
+) -> None:
+    """Set the classes builders use when made without a client (called by the client modules)."""
+    if client is not None:
+        _CLIENTS.client = client
+    if async_client is not None:
+        _CLIENTS.async_client = async_client
+
+
+@dataclass(frozen=True)
+class StepDefinition:
+    """An immutable step definition under construction; every method returns a new one.
+
+    ``StepBuilder`` (blocking) and ``AsyncStepBuilder`` (``await
+    register()``) add the ways to register and serve it. Unset fields are
+    omitted from the step's JSON. Declaring an attribute name again replaces it.
 
     Attributes:
-        client: The engine client used by ``register``/``start``/``serve``;
-            ``None`` means ``Client()`` (``http://localhost:8080``).
         step: The definition so far (its ``id`` may still be empty, see
             ``step_id``).
         compensate_handler: Served at ``/{step_id}/compensate`` by
@@ -56,44 +95,46 @@ class StepBuilder:
         for_update: Set by ``update()``: register by updating (PUT).
     """
 
-    client: Client | None = None
     step: Step = field(default_factory=_new_step)
     compensate_handler: CompensateHandler | None = None
     for_update: bool = False
 
     @property
     def step_id(self) -> str:
-        """The step's ID: the one given to ``with_id``, else the kebab-case name."""
+        """The step's ID: the one given to ``with_id``, else derived from the name.
+
+        ``"Price Calculator"`` -> ``price-calculator``, ``"AsyncTask"`` -> ``async-task``.
+        """
         return self.step.id or kebab_case(self.step.name)
 
-    def _with(self, **changes: Any) -> StepBuilder:
+    def _with(self, **changes: Any) -> Self:
         return replace(self, step=structs.replace(self.step, **changes))
 
-    def _with_http(self, **changes: Any) -> StepBuilder:
+    def _with_http(self, **changes: Any) -> Self:
         http = self.step.http if self.step.http is not None else HTTPConfig()
         return self._with(http=structs.replace(http, **changes))
 
-    def _with_attribute(self, name: str, spec: AttributeSpec) -> StepBuilder:
+    def _with_attribute(self, name: str, spec: AttributeSpec) -> Self:
         return self._with(attributes={**self.step.attributes, name: spec})
 
     # -- identity -----------------------------------------------------------
 
-    def with_id(self, step_id: str) -> StepBuilder:
+    def with_id(self, step_id: str) -> Self:
         """Set the ID, sanitized as the engine does (DATA-1): ``"My Step"`` -> ``"my-step"``."""
         return self._with(id=sanitize_id(step_id))
 
-    def with_name(self, name: str) -> StepBuilder:
+    def with_name(self, name: str) -> Self:
         """Set the human-readable name; without ``with_id`` the ID is its kebab case.
 
         ``"Price Calculator"`` gives the ID ``"price-calculator"``.
         """
         return self._with(name=name)
 
-    def with_label(self, key: str, value: str) -> StepBuilder:
+    def with_label(self, key: str, value: str) -> Self:
         """Add (or replace) one label."""
         return self._with(labels={**self.step.labels, key: value})
 
-    def with_labels(self, labels: Mapping[str, str]) -> StepBuilder:
+    def with_labels(self, labels: Mapping[str, str]) -> Self:
         """Add (or replace) several labels; labels set before are kept."""
         return self._with(labels={**self.step.labels, **labels})
 
@@ -107,7 +148,7 @@ class StepBuilder:
         collect: str = "",
         for_each: bool = False,
         inner_name: str = "",
-    ) -> StepBuilder:
+    ) -> Self:
         """Declare a required input.
 
         Args:
@@ -123,20 +164,23 @@ class StepBuilder:
         self,
         name: str,
         type: str = "",
-        default: str = "",
+        default: Any = "",
         *,
         collect: str = "",
         for_each: bool = False,
         deadline: int = 0,
         inner_name: str = "",
-    ) -> StepBuilder:
+    ) -> Self:
         """Declare an optional input.
 
         Args:
             name: The flow attribute name.
             type: An ``AttributeType``; ``""`` leaves it untyped.
-            default: The value used when no upstream value exists, as a JSON
-                text (``"0"``, ``'"text"'``); ``""`` means no default.
+            default: The value used when no upstream value exists: a plain
+                Python value (``0``, ``"guest"``, ``[1, 2]``), encoded for you,
+                or its JSON text (``"0"``, ``'"guest"'``). A string that is
+                not JSON is taken as a plain string. ``""`` or ``None`` means
+                no default.
             collect: An ``InputCollect`` mode; ``""`` means ``first``.
             for_each: Run one work item per element of the array value.
             deadline: Milliseconds to wait for upstream values (``0``: do
@@ -144,25 +188,27 @@ class StepBuilder:
             inner_name: The parameter name the step receives (mapping).
 
         Raises:
-            TypeError: ``default`` is not a string.
+            TypeError: ``default`` cannot be encoded as JSON.
         """
         spec = optional_spec(type, default, collect, for_each, deadline, inner_name)
         return self._with_attribute(name, spec)
 
-    def const(self, name: str, type: str, value: str) -> StepBuilder:
+    def const(self, name: str, type: str, value: Any) -> Self:
         """Declare a fixed input baked into the definition.
 
         Args:
             name: The parameter name.
             type: An ``AttributeType``; ``""`` leaves it untyped.
-            value: The value as a JSON text (``"42"``, ``'"EUR"'``).
+            value: A plain Python value (``42``, ``"EUR"``), encoded for you,
+                or its JSON text (``"42"``, ``'"EUR"'``); a string that is not
+                JSON is taken as a plain string.
 
         Raises:
-            TypeError: ``value`` is not a string.
+            TypeError: ``value`` cannot be encoded as JSON.
         """
         return self._with_attribute(name, const_spec(type, value))
 
-    def meta(self, name: str, meta_key: str, type: str = "") -> StepBuilder:
+    def meta(self, name: str, meta_key: str, type: str = "") -> Self:
         """Declare an input filled from execution metadata at run time (TYPE-2).
 
         Args:
@@ -173,7 +219,7 @@ class StepBuilder:
         """
         return self._with_attribute(name, meta_spec(type, meta_key))
 
-    def output(self, name: str, type: str = "", *, inner_name: str = "") -> StepBuilder:
+    def output(self, name: str, type: str = "", *, inner_name: str = "") -> Self:
         """Declare an output.
 
         Args:
@@ -183,7 +229,7 @@ class StepBuilder:
         """
         return self._with_attribute(name, output_spec(type, inner_name))
 
-    def with_for_each(self, name: str) -> StepBuilder:
+    def with_for_each(self, name: str) -> Self:
         """Mark the declared input ``name`` for per-element expansion (WORK-3).
 
         Raises:
@@ -194,53 +240,53 @@ class StepBuilder:
 
     # -- execution type -----------------------------------------------------
 
-    def with_sync_execution(self) -> StepBuilder:
+    def with_sync_execution(self) -> Self:
         """Make it a sync HTTP step: the response carries the outputs (the default)."""
         return self._with(type="sync")
 
-    def with_async_execution(self) -> StepBuilder:
+    def with_async_execution(self) -> Self:
         """Make it an async HTTP step: the result arrives later through the webhook."""
         return self._with(type="async")
 
-    def with_script(self, script: str) -> StepBuilder:
+    def with_script(self, script: str) -> Self:
         """Make it a script step running the Ale source ``script`` in the engine."""
         return self.with_script_language("ale", script)
 
-    def with_script_language(self, language: str, script: str) -> StepBuilder:
+    def with_script_language(self, language: str, script: str) -> Self:
         """Make it a script step in ``language`` (``ScriptLanguage.ALE``, ``LUA`` or ``JPATH``)."""
         return self._with(type="script", script=ScriptConfig(language=str(language), script=script))
 
-    def with_flow_goals(self, *goals: str) -> StepBuilder:
+    def with_flow_goals(self, *goals: str) -> Self:
         """Make it a flow step running a child flow with these goals (SUB-1)."""
         return self._with(type="flow", flow=FlowConfig(goals=list(goals)))
 
-    def with_predicate(self, language: str, script: str) -> StepBuilder:
+    def with_predicate(self, language: str, script: str) -> Self:
         """Run the step only when this script is true for its inputs (PRED rules)."""
         return self._with(predicate=ScriptConfig(language=str(language), script=script))
 
     # -- HTTP ---------------------------------------------------------------
 
-    def with_endpoint(self, url: str) -> StepBuilder:
+    def with_endpoint(self, url: str) -> Self:
         """Set the URL the engine calls; ``{name}`` placeholders take required inputs."""
         return self._with_http(endpoint=url)
 
-    def with_method(self, method: str) -> StepBuilder:
+    def with_method(self, method: str) -> Self:
         """Set the HTTP method (upper-cased); unset means ``POST``."""
         return self._with_http(method=method.upper())
 
-    def with_timeout(self, timeout_ms: int) -> StepBuilder:
+    def with_timeout(self, timeout_ms: int) -> Self:
         """Set the HTTP timeout in milliseconds; ``<= 0`` means the engine's default."""
         return self._with_http(timeout=timeout_ms)
 
-    def with_health_check(self, url: str) -> StepBuilder:
+    def with_health_check(self, url: str) -> Self:
         """Set the URL the engine probes with ``GET`` for the step's health."""
         return self._with_http(health_check=url)
 
-    def with_compensate(self, url: str) -> StepBuilder:
+    def with_compensate(self, url: str) -> Self:
         """Set the URL the engine POSTs to undo succeeded work after a failure (COMP-3)."""
         return self._with_http(compensate=url)
 
-    def with_compensate_handler(self, handler: CompensateHandler) -> StepBuilder:
+    def with_compensate_handler(self, handler: CompensateHandler) -> Self:
         """Serve ``handler(ctx, inputs, outputs)`` as the compensation of this step.
 
         ``start``/``serve`` serve it at ``/{step_id}/compensate`` and, unless
@@ -248,7 +294,7 @@ class StepBuilder:
         """
         return replace(self, compensate_handler=handler)
 
-    def with_server(self, base_url: str) -> StepBuilder:
+    def with_server(self, base_url: str) -> Self:
         """Point the step at a step server at ``base_url`` (what ``start``/``serve`` do).
 
         Sets the endpoint to ``{base_url}/{step_id}``, the health check to
@@ -264,7 +310,7 @@ class StepBuilder:
 
     # -- behavior -----------------------------------------------------------
 
-    def with_memoizable(self, memoizable: bool = True) -> StepBuilder:
+    def with_memoizable(self, memoizable: bool = True) -> Self:
         """Cache results by inputs in the engine (MEMO rules); not with compensation."""
         return self._with(memoizable=memoizable)
 
@@ -276,7 +322,7 @@ class StepBuilder:
         max_backoff: int | None = None,
         backoff_type: str | None = None,
         parallelism: int | None = None,
-    ) -> StepBuilder:
+    ) -> Self:
         """Set retry and parallelism settings (DATA-14); arguments left ``None`` are kept.
 
         Args:
@@ -319,46 +365,16 @@ class StepBuilder:
             )
         return step
 
-    def update(self) -> StepBuilder:
+    def update(self) -> Self:
         """Mark the step as existing: ``register``/``start`` update it (PUT) instead.
 
         Updating a step that does not exist yet falls back to registering it.
         """
         return replace(self, for_update=True)
 
-    def _client(self) -> Client:
-        if self.client is not None:
-            return self.client
-        from argyll.sdk.client import Client
-
-        return Client()
-
-    def register(self) -> Step:
-        """Build the step and register it (or update it, after ``update()``).
-
-        Returns:
-            The step as the engine echoed it.
-
-        Raises:
-            StepValidationError: ``build()`` failed; nothing was sent.
-            StepRegistrationError: The engine refused the step or is
-                unreachable; the message names the step.
-        """
-        step = self.build()
-        client = self._client()
-        try:
-            if not self.for_update:
-                return client.register_step(step)
-            try:
-                return client.update_step(step)
-            except ClientError as exc:
-                if exc.status_code != 404:
-                    raise
-                return client.register_step(step)
-        except ClientError as exc:
-            raise StepRegistrationError(
-                f"registering step {step.id} failed: {exc.message}", exc.status_code
-            ) from exc
+    def _sync_client(self) -> Client:
+        """The blocking client that registers the served step."""
+        raise NotImplementedError
 
     def serve(
         self,
@@ -391,11 +407,19 @@ class StepBuilder:
         Raises:
             StepValidationError: The step is invalid; no server was started.
             StepRegistrationError: Registration failed; the server was stopped.
-            OSError: The port could not be bound.
+            StepServerError: The port could not be bound (e.g. it is in use).
         """
         from argyll.sdk.runner import serve_step
 
-        return serve_step(self, handler, host=host, port=port, hostname=hostname, register=register)
+        return serve_step(
+            self,
+            handler,
+            self._sync_client(),
+            host=host,
+            port=port,
+            hostname=hostname,
+            register=register,
+        )
 
     def start(self, handler: StepHandler) -> None:
         """Register the step and serve ``handler``, blocking until SIGINT or SIGTERM.
@@ -414,8 +438,103 @@ class StepBuilder:
             StepValidationError: The step is invalid; nothing was started.
             StepRegistrationError: Registration failed; the server was stopped.
             ValueError: ``STEP_PORT`` is not a port number.
-            OSError: The port could not be bound.
+            StepServerError: The port could not be bound (e.g. it is in use).
         """
         from argyll.sdk.runner import run_step
 
-        run_step(self, handler)
+        run_step(self, handler, self._sync_client())
+
+
+def _registration_failed(step: Step, exc: ClientError) -> StepRegistrationError:
+    return StepRegistrationError(
+        f"registering step {step.id} failed: {exc.message}", exc.status_code
+    )
+
+
+@dataclass(frozen=True)
+class StepBuilder(StepDefinition):
+    """A step to register and serve through a blocking ``Client``.
+
+    Get one from ``client.new_step(name)``.
+
+    Attributes:
+        client: The engine client used by ``register``/``start``/``serve``;
+            ``None`` means ``Client()`` (``ENGINE_URL``, else
+            ``http://localhost:8080``).
+    """
+
+    client: Client | None = None
+
+    def _sync_client(self) -> Client:
+        return self.client if self.client is not None else _CLIENTS.new_client()
+
+    def register(self) -> Step:
+        """Build the step and register it (or update it, after ``update()``).
+
+        Returns:
+            The step as the engine echoed it.
+
+        Raises:
+            StepValidationError: ``build()`` failed; nothing was sent.
+            StepRegistrationError: The engine refused the step or is
+                unreachable; the message names the step.
+        """
+        step = self.build()
+        client = self._sync_client()
+        try:
+            if not self.for_update:
+                return client.register_step(step)
+            try:
+                return client.update_step(step)
+            except ClientError as exc:
+                if exc.status_code != 404:
+                    raise
+                return client.register_step(step)
+        except ClientError as exc:
+            raise _registration_failed(step, exc) from exc
+
+
+@dataclass(frozen=True)
+class AsyncStepBuilder(StepDefinition):
+    """A step to register through an ``AsyncClient``: ``await builder.register()``.
+
+    Get one from ``async_client.new_step(name)``. ``serve`` and ``start``
+    work as with ``StepBuilder`` (the step server runs its own event loop).
+
+    Attributes:
+        client: The engine client; ``None`` means ``AsyncClient()``.
+    """
+
+    client: AsyncClient | None = None
+
+    def _sync_client(self) -> Client:
+        if self.client is None:
+            return _CLIENTS.new_client()
+        core = self.client.core
+        return _CLIENTS.new_client(core.base_url, core.timeout, core.token)
+
+    async def register(self) -> Step:
+        """Build the step and register it; see ``StepBuilder.register``.
+
+        Raises:
+            StepValidationError: ``build()`` failed; nothing was sent.
+            StepRegistrationError: The engine refused the step or is unreachable.
+        """
+        step = self.build()
+        if self.client is None:
+            async with _CLIENTS.new_async_client() as client:
+                return await self._register(client, step)
+        return await self._register(self.client, step)
+
+    async def _register(self, client: AsyncClient, step: Step) -> Step:
+        try:
+            if not self.for_update:
+                return await client.register_step(step)
+            try:
+                return await client.update_step(step)
+            except ClientError as exc:
+                if exc.status_code != 404:
+                    raise
+                return await client.register_step(step)
+        except ClientError as exc:
+            raise _registration_failed(step, exc) from exc

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from argyll import AsyncContext, Client, StepContext
+from argyll import AsyncClient, AsyncContext, AsyncStepContext, Client, StepContext
 from argyll.errors import WebhookError
 from argyll.sdk.runner import ServerHandle, bind_socket
 
@@ -141,3 +144,95 @@ def test_outputs_must_be_json(webhook: tuple[Webhook, str]) -> None:
 def test_no_webhook_url_raises() -> None:
     with pytest.raises(WebhookError, match="async"):
         AsyncContext(context=context())
+
+
+# -- awaited posts ------------------------------------------------------------------
+
+
+def async_context(webhook_url: str, client: AsyncClient | None = None) -> AsyncStepContext:
+    client = client or AsyncClient("http://engine.test")
+    metadata = {"flow_id": "flow-1", "step_id": "report", "webhook_url": webhook_url}
+    return AsyncStepContext(client=client.flow("flow-1"), step_id="report", metadata=metadata)
+
+
+def test_awaited_success_and_fail_post_like_the_blocking_ones(
+    webhook: tuple[Webhook, str],
+) -> None:
+    hook, url = webhook
+
+    async def post() -> None:
+        async with AsyncClient("http://engine.test") as client:
+            async_ctx = AsyncContext(context=async_context(url, client))
+            await async_ctx.asuccess({"pages": 3})
+            await async_ctx.acomplete({})
+            await async_ctx.afail("printer on fire")
+        # A blocking StepContext can await too (a pool for the post).
+        await AsyncContext(context=context(url)).asuccess({"sync": True})
+
+    asyncio.run(post())
+    assert [ct for ct, _ in hook.posts] == [
+        "application/json",
+        "application/json",
+        "application/problem+json",
+        "application/json",
+    ]
+    assert hook.posts[2][1]["detail"] == "printer on fire"
+    assert hook.posts[3][1] == {"sync": True}
+
+
+def test_awaited_retries_back_off_without_blocking_the_loop(
+    webhook: tuple[Webhook, str],
+) -> None:
+    hook, url = webhook
+    hook.statuses = [503, 500]
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def post() -> float:
+        task = asyncio.get_running_loop().create_task(ticker())
+        start = time.monotonic()
+        await AsyncContext(context=async_context(url), backoff=0.1).asuccess({"ok": True})
+        task.cancel()
+        return time.monotonic() - start
+
+    elapsed = asyncio.run(post())
+    assert len(hook.posts) == 3 and elapsed >= 0.3  # 0.1 + 0.2 of backoff
+    assert len(ticks) >= 10  # the loop kept running while waiting
+
+
+def test_awaited_4xx_and_exhaustion_raise(webhook: tuple[Webhook, str]) -> None:
+    hook, url = webhook
+    hook.statuses = [409]
+    with pytest.raises(WebhookError, match="rejected") as info:
+        asyncio.run(AsyncContext(context=async_context(url)).afail("x"))
+    assert info.value.status_code == 409
+    hook.statuses = [500, 500]
+    with pytest.raises(WebhookError, match="after 2 attempts"):
+        asyncio.run(
+            AsyncContext(context=async_context(url), backoff=0.01, max_attempts=2).asuccess({})
+        )
+
+
+def test_posts_reuse_the_engine_clients_pool_without_its_token() -> None:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    url = "http://engine.test/webhook/flow-1/report/t?sig=abc"
+    client = Client(token="secret", transport=httpx.MockTransport(record))
+    metadata = {"webhook_url": url}
+    AsyncContext(context=StepContext(client.flow("flow-1"), "report", metadata)).success({})
+
+    async def post() -> None:
+        async with AsyncClient(token="secret", transport=httpx.MockTransport(record)) as aclient:
+            await AsyncContext(context=async_context(url, aclient)).afail("no")
+
+    asyncio.run(post())
+    assert [str(r.url) for r in seen] == [url, url]
+    assert all("authorization" not in r.headers for r in seen)

@@ -223,15 +223,42 @@ def test_for_each_on_undeclared_or_non_input_raises(client: Client, declare: str
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("value", "text"),
     [
-        lambda b: b.optional("n", AttributeType.NUMBER, 0),
-        lambda b: b.const("n", AttributeType.NUMBER, 5),
+        (0, "0"),
+        (2.5, "2.5"),
+        (True, "true"),
+        ([1, "a"], '[1,"a"]'),
+        ({"k": None}, '{"k":null}'),
+        ("5", "5"),  # JSON text, as the original SDK takes it
+        ('"guest"', '"guest"'),
+        ("guest", '"guest"'),  # not JSON: a plain string
+        ("EUR rate", '"EUR rate"'),
     ],
 )
-def test_json_texts_must_be_strings(client: Client, call: Any) -> None:
-    with pytest.raises(TypeError, match=r"json\.dumps"):
-        call(client.new_step())
+def test_optional_and_const_take_plain_values_or_json_text(
+    client: Client, value: Any, text: str
+) -> None:
+    step = (
+        client.new_step("T")
+        .with_script("1")
+        .optional("o", AttributeType.ANY, value)
+        .const("c", AttributeType.ANY, value)
+        .build()
+    )
+    assert step.attributes["o"].optional.default == text
+    assert step.attributes["c"].const.value == text
+
+
+def test_optional_without_default_and_unencodable_values(client: Client) -> None:
+    builder = client.new_step("T").with_script("1")
+    assert builder.optional("o", AttributeType.ANY).step.attributes["o"].optional is None
+    assert builder.optional("o", AttributeType.ANY, None).step.attributes["o"].optional is None
+    assert builder.const("c", AttributeType.NULL, None).step.attributes["c"].const.value == "null"
+    with pytest.raises(TypeError, match="default must be a JSON value"):
+        builder.optional("o", AttributeType.ANY, object())
+    with pytest.raises(TypeError, match="value must be a JSON value"):
+        builder.const("c", AttributeType.ANY, object())
 
 
 # -- execution types ----------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from argyll import AttributeType, Client, FlowClient
-from argyll.errors import ClientError, FlowError, StepRegistrationError
+from argyll import AttributeType, Client, ExecutionPlan, FlowClient, FlowState, FlowStatus
+from argyll.errors import ClientError, FlowError, StepRegistrationError, WaitTimeoutError
 from argyll.model.step import Step
 from argyll.sdk.registration import register_or_update
 
@@ -202,7 +202,10 @@ def test_unexpected_answer_is_a_client_error() -> None:
 def test_plan_posts_goals_and_init() -> None:
     plan = {"goals": ["greeting"], "required": ["name"], "steps": {}, "attributes": {}}
     engine = Engine(httpx.Response(200, json=plan))
-    assert engine.client().plan(["greeting"], {"name": ["Ada"]}) == plan
+    preview = engine.client().plan(["greeting"], {"name": ["Ada"]})
+    assert isinstance(preview, ExecutionPlan)
+    assert (preview.goals, preview.required) == (["greeting"], ["name"])
+    assert preview["required"] == ["name"]
     assert (engine.last.method, engine.last.url.path) == ("POST", "/engine/plan")
     assert body(engine.last) == {"goals": ["greeting"], "init": {"name": ["Ada"]}}
     engine.replies.append(httpx.Response(200, json=plan))
@@ -243,7 +246,10 @@ def test_get_state_reads_the_flow() -> None:
     state = {"id": "f:1", "status": "active"}
     engine = Engine(httpx.Response(200, json=state), error(404, "flow not found: nope"))
     client = engine.client()
-    assert client.flow("f:1").get_state() == state
+    got = client.flow("f:1").get_state()
+    assert isinstance(got, FlowState)
+    assert (got.id, got.status) == ("f:1", FlowStatus.ACTIVE)
+    assert (got["id"], got["status"]) == ("f:1", "active")
     assert engine.last.url.raw_path == b"/engine/flow/f%3A1"
     with pytest.raises(FlowError) as info:
         client.flow("nope").get_state()
@@ -282,7 +288,8 @@ def test_wait_polls_until_terminal() -> None:
         httpx.Response(200, json=done),
     )
     clock = FakeClock()
-    assert waiting_flow(engine, clock).wait(timeout=5, poll_interval=0.25) == done
+    state = waiting_flow(engine, clock).wait(timeout=5, poll_interval=0.25)
+    assert (state.id, state.status, state["status"]) == ("f", FlowStatus.COMPLETED, "completed")
     assert clock.sleeps == [0.25, 0.25]
     assert all(r.url.path == "/engine/flow/f" for r in engine.requests)
 
@@ -290,15 +297,19 @@ def test_wait_polls_until_terminal() -> None:
 def test_wait_returns_failed_flows() -> None:
     failed = {"id": "f", "status": "failed", "error": "step a failed: boom"}
     engine = Engine(httpx.Response(200, json=failed))
-    assert waiting_flow(engine, FakeClock()).wait() == failed
+    state = waiting_flow(engine, FakeClock()).wait()
+    assert (state.status, state.error) == (FlowStatus.FAILED, "step a failed: boom")
+    assert state.get("error") == "step a failed: boom"
 
 
-def test_wait_times_out_with_flow_error() -> None:
+def test_wait_times_out_with_a_timeout_error() -> None:
     engine = Engine(default=httpx.Response(200, json={"id": "f", "status": "active"}))
     clock = FakeClock()
-    with pytest.raises(FlowError, match="not finished after 1s") as info:
+    with pytest.raises(WaitTimeoutError, match="not finished after 1s") as info:
         waiting_flow(engine, clock).wait(timeout=1, poll_interval=0.3)
     assert info.value.status_code is None
+    assert isinstance(info.value, TimeoutError) and isinstance(info.value, FlowError)
+    assert (info.value.flow_id, info.value.timeout) == ("f", 1)
     assert clock.sleeps == pytest.approx([0.3, 0.3, 0.3, 0.1])
 
 
@@ -310,6 +321,7 @@ def test_wait_for_deactivation() -> None:
     )
     state = waiting_flow(engine, FakeClock()).wait(deactivated=True)
     assert state["deactivated_at"] == "2025-01-01T00:00:00Z"
+    assert state.deactivated
     assert len(engine.requests) == 2
 
 

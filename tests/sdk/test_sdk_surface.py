@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import argyll
 import argyll.errors
@@ -13,20 +14,112 @@ import argyll.sdk
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: SDK.md, "Everything below is importable from the top-level package".
+#: SDK.md, "Everything below is importable from the top-level package", plus
+#: the second edition (async client, typed results) and the original SDK's names.
 SDK_NAMES = [
+    "Args",
+    "ArgyllError",
+    "AsyncClient",
     "AsyncContext",
+    "AsyncFlowBuilder",
+    "AsyncFlowClient",
+    "AsyncStepBuilder",
+    "AsyncStepContext",
+    "AttributeMapping",
     "AttributeRole",
+    "AttributeSpec",
     "AttributeType",
     "BackoffType",
     "Client",
+    "ClientError",
+    "CompensateHandler",
+    "ConstConfig",
+    "ExecutionPlan",
     "FlowBuilder",
     "FlowClient",
+    "FlowConfig",
+    "FlowError",
+    "FlowEvent",
+    "FlowID",
+    "FlowPage",
+    "FlowSnapshot",
+    "FlowState",
+    "FlowStatus",
+    "FlowSummary",
+    "HTTPConfig",
+    "HTTPError",
+    "InitArgs",
     "InputCollect",
+    "Labels",
+    "MappingConfig",
+    "MetaConfig",
+    "Metadata",
+    "OptionalConfig",
+    "OutputConfig",
+    "PredicateConfig",
+    "ProblemDetails",
+    "RequiredConfig",
+    "ScriptConfig",
     "ScriptLanguage",
+    "Step",
     "StepBuilder",
     "StepContext",
+    "StepExecution",
+    "StepHandler",
+    "StepID",
+    "StepRegistrationError",
+    "StepStatus",
     "StepType",
+    "StepValidationError",
+    "WaitTimeoutError",
+    "WebhookError",
+    "WorkConfig",
+    "WorkItem",
+    "WorkStatus",
+]
+
+#: The ``__all__`` of the original Argyll SDK (sdks/python/src/argyll/__init__.py).
+ORIGINAL_NAMES = [
+    "Client",
+    "FlowClient",
+    "StepBuilder",
+    "FlowBuilder",
+    "StepContext",
+    "AsyncContext",
+    "StepHandler",
+    "Step",
+    "ProblemDetails",
+    "StepType",
+    "AttributeRole",
+    "AttributeType",
+    "AttributeSpec",
+    "InputCollect",
+    "RequiredConfig",
+    "OptionalConfig",
+    "ConstConfig",
+    "MetaConfig",
+    "OutputConfig",
+    "MappingConfig",
+    "ScriptLanguage",
+    "BackoffType",
+    "HTTPConfig",
+    "ScriptConfig",
+    "PredicateConfig",
+    "FlowConfig",
+    "WorkConfig",
+    "Args",
+    "InitArgs",
+    "StepID",
+    "FlowID",
+    "Labels",
+    "Metadata",
+    "ArgyllError",
+    "ClientError",
+    "StepRegistrationError",
+    "StepValidationError",
+    "FlowError",
+    "WebhookError",
+    "HTTPError",
 ]
 
 #: SDK.md, ``from argyll.errors import ...`` (plus the handler signal
@@ -37,13 +130,26 @@ SDK_ERRORS = [
     "FlowError",
     "HTTPError",
     "StepRegistrationError",
+    "StepServerError",
     "StepValidationError",
+    "WaitTimeoutError",
     "WebhookError",
     "WorkNotCompletedError",
 ]
 
 #: ARCHITECTURE principle 7.
-HEAVY_MODULES = ["argyll.engine", "networkx", "hy", "lupa", "jsonpath_ng", "starlette", "uvicorn"]
+HEAVY_MODULES = [
+    "argyll.engine",
+    "networkx",
+    "hy",
+    "lupa",
+    "jsonpath_ng",
+    "aiohttp",
+    "asyncpg",
+    "starlette",
+    "uvicorn",
+    "websockets",
+]
 
 
 def test_all_is_sorted_and_matches_sdk_md() -> None:
@@ -51,6 +157,45 @@ def test_all_is_sorted_and_matches_sdk_md() -> None:
     assert argyll.__all__ == SDK_NAMES
     for name in argyll.__all__:
         assert getattr(argyll, name) is not None
+
+
+def test_the_original_sdk_names_import_from_argyll() -> None:
+    missing = [name for name in ORIGINAL_NAMES if not hasattr(argyll, name)]
+    assert missing == []
+    assert set(ORIGINAL_NAMES) <= set(argyll.__all__)
+    assert argyll.MappingConfig is argyll.AttributeMapping
+    assert argyll.PredicateConfig is argyll.ScriptConfig
+    assert argyll.Args == dict[str, Any] and argyll.InitArgs == dict[str, list[Any]]
+    assert argyll.StepID is str and argyll.FlowID is str
+    assert argyll.HTTPError(418, "teapot").status_code == 418
+
+
+def test_wire_types_have_to_dict_and_item_access() -> None:
+    step = argyll.Step(
+        id="double",
+        name="Double",
+        type=argyll.StepType.SCRIPT,
+        script=argyll.ScriptConfig(language=argyll.ScriptLanguage.ALE, script="(* value 2)"),
+        attributes={"value": argyll.AttributeSpec(role="required", type="number")},
+        predicate=argyll.PredicateConfig(language="lua", script="return true"),
+    )
+    assert step.to_dict() == {
+        "id": "double",
+        "name": "Double",
+        "type": "script",
+        "attributes": {"value": {"role": "required", "type": "number"}},
+        "predicate": {"language": "lua", "script": "return true"},
+        "script": {"language": "ale", "script": "(* value 2)"},
+    }
+    assert step["script"] == {"language": "ale", "script": "(* value 2)"}
+    assert step.get("nope", 1) == 1 and "labels" in step and "nope" not in step
+    assert argyll.MappingConfig(name="x").to_dict() == {"name": "x"}
+    assert argyll.ProblemDetails(status=422, detail="bad").to_dict() == {
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "detail": "bad",
+    }
 
 
 def test_version() -> None:

@@ -100,6 +100,10 @@ async def failing(_: Request) -> JSONResponse:
     return JSONResponse({"error": "inventory service down"}, status_code=503)
 
 
+async def healthy(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = EngineProcess(tmp_path_factory.mktemp("ui-engine"))
@@ -115,7 +119,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[str]:
-    with StepServer(Starlette(routes=[Route("/reserve", failing, methods=["POST"])])) as server:
+    routes = [
+        Route("/reserve", failing, methods=["POST"]),
+        Route("/up", healthy, methods=["GET"]),
+        Route("/down", failing, methods=["GET"]),
+    ]
+    with StepServer(Starlette(routes=routes)) as server:
         yield server.url
 
 
@@ -182,6 +191,26 @@ def test_overview_shows_steps_and_updates_live(engine: str, page: Page, tmp_path
     shot(page, tmp_path, "overview")
     assert httpx.delete(f"{engine}/engine/step/{new_id}").status_code == 200
     expect(page.get_by_test_id(f"step-node-{new_id}")).to_have_count(0)
+
+
+def test_health_dots_follow_health_checks(engine: str, service: str, page: Page) -> None:
+    step_id = f"checked-{uuid.uuid4().hex[:6]}"
+    step = {
+        "id": step_id,
+        "name": "Checked",
+        "type": "sync",
+        "attributes": {"ping": {"role": "output"}},
+        "http": {"endpoint": f"{service}/reserve", "health_check": f"{service}/up"},
+    }
+    page.goto(f"{engine}/ui/")
+    expect(page.get_by_test_id("step-node-notify")).to_be_visible()
+    assert httpx.post(f"{engine}/engine/step", json=step).status_code == 201
+    card = page.get_by_test_id(f"step-node-{step_id}")
+    expect(card).to_have_attribute("data-health", "healthy")
+    step["http"] = {"endpoint": f"{service}/reserve", "health_check": f"{service}/down"}
+    assert httpx.put(f"{engine}/engine/step/{step_id}", json=step).status_code == 200
+    expect(card).to_have_attribute("data-health", "unhealthy")
+    assert httpx.delete(f"{engine}/engine/step/{step_id}").status_code == 200
 
 
 def test_selecting_goals_previews_the_plan(engine: str, page: Page) -> None:
@@ -344,6 +373,7 @@ def test_the_flow_list_loads_more_by_cursor(engine: str, page: Page) -> None:
     page.goto(f"{engine}/ui/")
     page.get_by_test_id("flow-search").fill(f"bulk-{tag}")
     rows = page.get_by_test_id("flow-list").locator("a.flow-row")
+    expect(page.get_by_test_id("flow-count")).to_have_text("50 of 53")
     expect(rows).to_have_count(50)
     page.get_by_test_id("flow-load-more").click()
     expect(rows).to_have_count(53)
@@ -402,3 +432,58 @@ def test_theme_switch_and_keyboard_help(engine: str, page: Page, tmp_path: Path)
     page.reload()  # the choice is remembered
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.get_by_test_id("theme-toggle").click()
+
+
+def test_an_engine_with_api_tokens_asks_for_one(
+    tmp_path_factory: pytest.TempPathFactory, page: Page
+) -> None:
+    env = {"API_TOKENS": "full-tok:full,peek:read"}
+    proc = EngineProcess(tmp_path_factory.mktemp("ui-auth-engine"), env=env)
+    proc.start()
+    try:
+        step = ORDER_STEPS[0]
+        auth = {"Authorization": "Bearer full-tok"}
+        assert httpx.post(f"{proc.url}/engine/step", json=step, headers=auth).status_code == 201
+        page.goto(f"{proc.url}/ui/")
+        expect(page.get_by_test_id("token-message")).to_have_text("missing bearer token")
+        page.get_by_test_id("token-input").fill("full-tok")
+        page.get_by_test_id("token-save").click()
+        expect(page.get_by_test_id("step-node-fetch-order")).to_be_visible()
+        expect(page.get_by_test_id("connection")).to_have_text("live")  # the WebSocket too
+        page.get_by_test_id("step-node-fetch-order").click()
+        page.get_by_test_id("init-input-order_id").fill("o-7")
+        page.get_by_test_id("start-flow").click()
+        expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+        page.evaluate("localStorage.removeItem('argyll-token')")  # leave the profile as found
+    finally:
+        proc.stop()
+
+
+def test_a_flow_step_links_to_its_child_flow_and_back(engine: str, page: Page) -> None:
+    step = {
+        "id": "notify-sub",
+        "name": "Notify as a sub-flow",
+        "type": "flow",
+        "flow": {"goals": ["notify"]},
+        "attributes": {
+            "customer_order": {"role": "required", "required": {"mapping": {"name": "order_id"}}},
+            "summary": {"role": "output", "output": {"mapping": {"name": "message"}}},
+        },
+    }
+    r = httpx.post(f"{engine}/engine/step", json=step)
+    assert r.status_code in (201, 409), r.text
+    flow_id = f"parent-{uuid.uuid4().hex[:8]}"
+    start_flow(engine, flow_id, ["notify-sub"], {"customer_order": ["o-5"]})
+    page.goto(f"{engine}/ui/flow/{flow_id}")
+    expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+    expect(page.get_by_test_id("attr-summary")).to_contain_text('"total is 120"')
+    page.get_by_test_id("live-step-notify-sub").click()
+    child = page.locator('[data-testid^="child-flow-"]')
+    expect(child).to_have_count(1)
+    child.click()
+    page.wait_for_url(re.compile(rf".*/ui/flow/{flow_id}%3Anotify-sub%3A.+"))
+    expect(page.get_by_test_id("flow-title")).to_contain_text(f"{flow_id}:notify-sub:")
+    expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+    expect(page.get_by_test_id("live-step-notify")).to_have_attribute("data-status", "completed")
+    page.get_by_test_id("parent-flow").click()
+    expect(page.get_by_test_id("flow-title")).to_have_text(flow_id)

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { AUTH_REQUIRED, getToken, setToken } from "./auth";
 import { FlowList } from "./components/FlowList";
 import { FlowView } from "./pages/FlowView";
 import { Overview } from "./pages/Overview";
@@ -20,7 +21,7 @@ const SHORTCUTS: [string, string][] = [
   ["/", "search flows"],
   ["s", "search steps"],
   ["n", "new step (JSON editor)"],
-  ["f", "fit the graph to the screen"],
+  ["f", "fit the graph (the plan, when one is selected)"],
   ["g", "go to the overview"],
   ["t", "switch dark / light theme"],
   ["?", "show this help"],
@@ -31,6 +32,13 @@ export function App() {
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const [help, setHelp] = useState(false);
   const [conn, setConn] = useState<ConnectionStatus>("connecting");
+  const [auth, setAuth] = useState<string | null>(null);
+
+  useEffect(() => {
+    const on = (e: Event) => setAuth((e as CustomEvent<string>).detail || "this engine needs an API token");
+    window.addEventListener(AUTH_REQUIRED, on);
+    return () => window.removeEventListener(AUTH_REQUIRED, on);
+  }, []);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -84,6 +92,11 @@ export function App() {
         <span className={`conn conn-${conn}`} data-testid="connection" title="live updates over the WebSocket">
           {conn === "open" ? "live" : conn}
         </span>
+        {getToken() && (
+          <button className="ghost" data-testid="token-button" onClick={() => setAuth("")} title="API token">
+            🔑
+          </button>
+        )}
         <button className="ghost" onClick={() => setHelp((h) => !h)} title="keyboard shortcuts (?)">
           ?
         </button>
@@ -102,6 +115,7 @@ export function App() {
           {route.page === "flow" ? <FlowView key={route.id} id={route.id} theme={theme} /> : <Overview theme={theme} />}
         </main>
       </div>
+      {auth !== null && <TokenDialog message={auth} onClose={() => setAuth(null)} />}
       {help && (
         <div className="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={() => setHelp(false)}>
           <div className="modal-box" onClick={(e) => e.stopPropagation()}>
@@ -121,6 +135,58 @@ export function App() {
           </div>
         </div>
       )}
+    </div>
+  );
+}
+
+/** Asks for the API token of an engine started with API_TOKENS; saving reloads the app with it. */
+function TokenDialog({ message, onClose }: { message: string; onClose: () => void }) {
+  const [value, setValue] = useState(getToken());
+  const save = (token: string) => {
+    setToken(token.trim());
+    location.reload();
+  };
+  return (
+    <div className="modal" role="dialog" aria-label="API token">
+      <form
+        className="modal-box"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save(value);
+        }}
+      >
+        <h3>API token</h3>
+        {message && (
+          <p className="error" data-testid="token-message">
+            {message}
+          </p>
+        )}
+        <p className="muted">
+          This engine checks bearer tokens (<code>API_TOKENS</code>). The token is kept in this browser only.
+        </p>
+        <input
+          autoFocus
+          type="password"
+          data-testid="token-input"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          placeholder="token"
+          style={{ width: "100%" }}
+        />
+        <div className="buttons" style={{ marginTop: 10 }}>
+          <button type="submit" className="primary" data-testid="token-save">
+            Use token
+          </button>
+          {getToken() && (
+            <button type="button" onClick={() => save("")}>
+              Forget token
+            </button>
+          )}
+          <button type="button" className="ghost" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // The engine's REST API, same origin.
 
+import { authRequired, getToken } from "./auth";
 import type { CatalogState, ClusterState, FlowEvent, FlowState, FlowSummary, Plan, Step } from "./types";
 
 export class ApiError extends Error {
@@ -12,9 +13,13 @@ export class ApiError extends Error {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? undefined : { "Content-Type": "application/json" },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -28,6 +33,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<{ 
   }
   if (!res.ok) {
     const msg = data && typeof data === "object" && "error" in data ? String((data as { error: unknown }).error) : `${res.status} ${res.statusText}`;
+    if (res.status === 401) authRequired(msg);
     throw new ApiError(msg, res.status);
   }
   return { data: data as T, headers: res.headers };

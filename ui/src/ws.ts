@@ -1,6 +1,8 @@
 // One shared WebSocket to /engine/ws: subscriptions that survive reconnects,
 // a keep-alive ping, and event delivery batched per subscription.
 
+import { getToken } from "./auth";
+
 export interface SubscribedItem {
   id: string[];
   data: unknown;
@@ -59,7 +61,9 @@ export class LiveSocket {
   }
 
   private connect(): void {
-    const ws = new WebSocket(this.url);
+    const token = getToken();
+    // browsers cannot set headers on a WebSocket: the token goes as the subprotocol pair
+    const ws = token ? new WebSocket(this.url, ["bearer", token]) : new WebSocket(this.url);
     this.ws = ws;
     this.setStatus("connecting");
     ws.onopen = () => {

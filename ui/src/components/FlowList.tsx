@@ -52,6 +52,7 @@ export function FlowList({ selected }: { selected: string }) {
     }
     const filters = { idPrefix: prefix.trim().toLowerCase(), status, labels };
     filtersRef.current = filters;
+    setCursor(undefined); // the next page of the old filters is not wanted any more
     const t = setTimeout(() => void load(filters), 150);
     return () => clearTimeout(t);
   }, [prefix, status, labelText, load]);

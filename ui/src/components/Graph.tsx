@@ -23,9 +23,11 @@ interface Props {
   testId?: string;
   /** When set and non-empty, the view zooms to these nodes (e.g. search matches). */
   focusIds?: string[];
+  /** What "f" fits: these nodes when given (e.g. the plan), else all. */
+  fitIds?: string[];
 }
 
-function Inner({ nodes, edges, theme, onNodeClick, onPaneClick, fitKey, testId, focusIds }: Props) {
+function Inner({ nodes, edges, theme, onNodeClick, onPaneClick, fitKey, testId, focusIds, fitIds }: Props) {
   const flow = useReactFlow();
   const focusKey = focusIds?.slice(0, 50).join("|") ?? "";
   useEffect(() => {
@@ -43,11 +45,13 @@ function Inner({ nodes, edges, theme, onNodeClick, onPaneClick, fitKey, testId, 
   useEffect(() => {
     const onKey = (e: globalThis.KeyboardEvent) => {
       if (isTyping(e) || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === "f") void flow.fitView({ padding: 0.1, maxZoom: 1.2, duration: 200 });
+      if (e.key !== "f") return;
+      const only = fitIds?.length ? fitIds.map((id) => ({ id })) : undefined;
+      void flow.fitView({ nodes: only, padding: 0.1, maxZoom: 1.2, duration: 200 });
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [flow]);
+  }, [flow, fitIds]);
   const onKeyDown = (e: KeyboardEvent) => {
     const el = (e.target as HTMLElement).closest?.(".react-flow__node") as HTMLElement | null;
     if (!el || (e.key !== "Enter" && e.key !== " ")) return;

@@ -1,4 +1,4 @@
-import { Handle, Position, type Node, type NodeProps } from "@xyflow/react";
+import { Handle, Position, useStore, type Node, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 import { stepPreview } from "../logic/catalog";
 import { formatDuration, type WorkCounts } from "../logic/flow";
@@ -42,8 +42,33 @@ export type StepNodeData = {
 
 export type StepNodeType = Node<StepNodeData, "step">;
 
+/** Zoomed out this far, cards show only their head (large graphs draw faster). */
+const COMPACT_ZOOM = 0.45;
+const isCompact = (s: { transform: [number, number, number] }) => s.transform[2] < COMPACT_ZOOM;
+
 export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
   const { step, health, goal, dimmed, missing } = data;
+  const compact = useStore(isCompact);
+  if (compact) {
+    return (
+      <div
+        className={`step-card compact ${goal ? "goal" : ""} ${dimmed ? "dimmed" : ""}`}
+        data-testid={`step-node-${step.id}`}
+        data-goal={goal ? "true" : "false"}
+        data-dimmed={dimmed ? "true" : "false"}
+        data-health={health.status}
+        title={step.id}
+      >
+        <Handle type="target" position={Position.Left} isConnectable={false} />
+        <div className="card-head">
+          <span className={`dot health-${health.status}`} />
+          <span className="card-name">{step.name || step.id}</span>
+        </div>
+        {missing && missing.length > 0 && <div className="card-missing">missing: {missing.join(", ")}</div>}
+        <Handle type="source" position={Position.Right} isConnectable={false} />
+      </div>
+    );
+  }
   const preview = stepPreview(step);
   return (
     <div
@@ -51,6 +76,7 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
       data-testid={`step-node-${step.id}`}
       data-goal={goal ? "true" : "false"}
       data-dimmed={dimmed ? "true" : "false"}
+      data-health={health.status}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="card-head">

@@ -62,21 +62,36 @@ export interface Positioned {
   height: number;
 }
 
-/** Top-left positions, dependencies flowing left to right. */
-export function layoutSteps(steps: Record<string, Step>, edges: DepEdge[], heightOf = nodeHeight): Map<string, Positioned> {
+export interface SizedNode {
+  id: string;
+  height: number;
+}
+
+/** Top-left positions of `nodes` (sorted by ID first), dependencies flowing left to right. */
+export function layoutGraph(nodes: SizedNode[], edges: { source: string; target: string }[]): Positioned[] {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 70, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
-  const ids = Object.keys(steps).sort();
-  for (const id of ids) g.setNode(id, { width: NODE_WIDTH, height: heightOf(steps[id]) });
-  for (const e of edges) if (steps[e.source] && steps[e.target]) g.setEdge(e.source, e.target);
+  const sorted = [...nodes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const known = new Set(sorted.map((n) => n.id));
+  for (const n of sorted) g.setNode(n.id, { width: NODE_WIDTH, height: n.height });
+  for (const e of edges) if (known.has(e.source) && known.has(e.target)) g.setEdge(e.source, e.target);
   dagre.layout(g);
-  const out = new Map<string, Positioned>();
-  for (const id of ids) {
+  return sorted.map(({ id }) => {
     const n = g.node(id);
-    out.set(id, { id, x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height });
-  }
-  return out;
+    return { id, x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height };
+  });
+}
+
+/** What a layout depends on: the nodes' IDs and heights and the edges (not the steps' other fields). */
+export function layoutKey(nodes: SizedNode[], edges: DepEdge[]): string {
+  return nodes.map((n) => `${n.id}:${n.height}`).sort().join(",") + "|" + edges.map((e) => e.id).join(",");
+}
+
+/** Top-left positions, dependencies flowing left to right. */
+export function layoutSteps(steps: Record<string, Step>, edges: DepEdge[], heightOf = nodeHeight): Map<string, Positioned> {
+  const nodes = Object.values(steps).map((s) => ({ id: s.id, height: heightOf(s) }));
+  return new Map(layoutGraph(nodes, edges).map((p) => [p.id, p]));
 }
 
 export { MAX_LISTED_ATTRS };

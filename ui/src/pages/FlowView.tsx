@@ -15,20 +15,25 @@ import {
   rerunId,
   workCounts,
 } from "../logic/flow";
-import { dependencyEdges, layoutSteps, nodeHeight } from "../logic/layout";
+import { dependencyEdges, nodeHeight } from "../logic/layout";
 import { randomSuffix } from "../logic/plan";
 import { flowPath, navigate } from "../router";
-import type { ExecutionState, FlowEvent, FlowState } from "../types";
+import { useLayout } from "../useLayout";
+import type { ExecutionState, FlowEvent, FlowState, Step } from "../types";
 import { liveSocket } from "../ws";
 
 const MAX_ITEMS_LISTED = 200;
+const NO_STEPS: Record<string, Step> = {};
+const liveHeight = (s: Step): number => nodeHeight(s) * 0.5 + 70;
 
 function Json({ value }: { value: unknown }) {
   return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
 }
 
-function StepDetails({ id, exec, now }: { id: string; exec: ExecutionState | undefined; now: number }) {
+function StepDetails({ flowId, step, exec, now }: { flowId: string; step: Step | undefined; exec: ExecutionState | undefined; now: number }) {
+  const id = step?.id ?? "";
   const items = Object.entries(exec?.work_items ?? {});
+  const childOf = (token: string) => `${flowId}:${id}:${token}`;
   return (
     <div className="step-details" data-testid="step-details">
       <h3>{id}</h3>
@@ -61,7 +66,23 @@ function StepDetails({ id, exec, now }: { id: string; exec: ExecutionState | und
             <tbody>
               {items.slice(0, MAX_ITEMS_LISTED).map(([token, w]) => (
                 <tr key={token} className={`status-${w.status}`}>
-                  <td title={token}>{token.slice(0, 8)}</td>
+                  <td title={token}>
+                    {step?.type === "flow" ? (
+                      <a
+                        href={flowPath(childOf(token))}
+                        data-testid={`child-flow-${token}`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(flowPath(childOf(token)));
+                        }}
+                        title="open the child flow"
+                      >
+                        {token.slice(0, 8)} ↗
+                      </a>
+                    ) : (
+                      token.slice(0, 8)
+                    )}
+                  </td>
                   <td>{w.status}</td>
                   <td>{w.retry_count ? `retries ${w.retry_count}` : ""}</td>
                   <td>
@@ -151,12 +172,13 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
 
   const plan = flow?.plan;
   const edges = useMemo(() => dependencyEdges(plan?.steps ?? {}), [plan]);
-  const positions = useMemo(() => layoutSteps(plan?.steps ?? {}, edges, (s) => nodeHeight(s) * 0.5 + 70), [plan, edges]);
+  const { positions } = useLayout(plan?.steps ?? NO_STEPS, edges, liveHeight);
 
   const nodes = useMemo((): Node<LiveNodeData>[] => {
     if (!plan) return [];
-    return Object.values(plan.steps).map((step) => {
-      const p = positions.get(step.id)!;
+    return Object.values(plan.steps).flatMap((step) => {
+      const p = positions.get(step.id);
+      if (!p) return [];
       const exec = flow?.executions[step.id];
       return {
         id: step.id,
@@ -244,6 +266,18 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
             goals: {flow.plan.goals.join(", ")} · {doneCount}/{stepCount} steps · started{" "}
             {new Date(flow.created_at).toLocaleTimeString()} · <span data-testid="flow-duration">{formatDuration(total)}</span>
           </span>
+          {typeof flow.metadata?.parent_flow_id === "string" && (
+            <a
+              href={flowPath(flow.metadata.parent_flow_id)}
+              data-testid="parent-flow"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(flowPath(String(flow.metadata!.parent_flow_id)));
+              }}
+            >
+              ↑ parent {flow.metadata.parent_flow_id}
+            </a>
+          )}
           {Object.entries(flow.labels ?? {}).map(([k, v]) => (
             <span key={k} className="chip small">
               {k}={v}
@@ -289,7 +323,7 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
         {tab === "timeline" && <Timeline events={events} />}
         {tab === "step" &&
           (selected ? (
-            <StepDetails id={selected} exec={flow.executions[selected]} now={now} />
+            <StepDetails flowId={flow.id} step={flow.plan.steps[selected]} exec={flow.executions[selected]} now={now} />
           ) : (
             <p className="muted">Click a step to see its inputs, outputs and work items.</p>
           ))}

@@ -6,9 +6,10 @@ import { StartPanel } from "../components/StartPanel";
 import { StepEditor } from "../components/StepEditor";
 import type { StepNodeData } from "../components/nodes";
 import { applyEngineEvent, emptyView, matchSteps, stepHealth, viewFromSnapshots, type EngineView } from "../logic/catalog";
-import { dependencyEdges, layoutSteps } from "../logic/layout";
+import { dependencyEdges, nodeHeight } from "../logic/layout";
 import { planSummary, toggleGoal } from "../logic/plan";
 import { isTyping } from "../router";
+import { useLayout } from "../useLayout";
 import type { CatalogState, ClusterState, Plan, Step } from "../types";
 import { liveSocket } from "../ws";
 
@@ -93,7 +94,7 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
   }, []);
 
   const edges = useMemo(() => dependencyEdges(steps), [steps]);
-  const positions = useMemo(() => layoutSteps(steps, edges), [steps, edges]);
+  const { positions, version: layoutVersion } = useLayout(steps, edges, nodeHeight);
   const found = useMemo(() => matchSteps(steps, search), [steps, search]);
 
   // Node objects are reused when nothing about them changed, so React Flow
@@ -103,8 +104,10 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
     const inPlan = plan ? new Set(Object.keys(plan.steps)) : null;
     const missing = plan?.excluded?.missing ?? {};
     const cache = new Map<string, Node<StepNodeData>>();
-    const out = Object.values(steps).map((step) => {
-      const p = positions.get(step.id)!;
+    const out: Node<StepNodeData>[] = [];
+    for (const step of Object.values(steps)) {
+      const p = positions.get(step.id);
+      if (!p) continue; // a large catalog's first layout is still being computed
       const data: StepNodeData = {
         step,
         health: stepHealth(view.cluster, step.id),
@@ -118,8 +121,8 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
           ? prev
           : { id: step.id, type: "step" as const, position: { x: p.x, y: p.y }, width: p.width, height: p.height, data };
       cache.set(step.id, node);
-      return node;
-    });
+      out.push(node);
+    }
     nodeCache.current = cache;
     return out;
   }, [steps, positions, view.cluster, goals, plan, found]);
@@ -140,7 +143,8 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
   }, [edges, plan]);
 
   const stepCount = Object.keys(steps).length;
-  const fitKey = String(stepCount);
+  const fitKey = layoutVersion;
+  const planIds = useMemo(() => (plan ? Object.keys(plan.steps) : undefined), [plan]);
   const missing = plan?.excluded?.missing ?? {};
 
   return (
@@ -179,6 +183,7 @@ export function Overview({ theme }: { theme: "light" | "dark" }) {
             fitKey={fitKey}
             testId="overview-graph"
             focusIds={found ? [...found].sort() : undefined}
+            fitIds={planIds}
             onNodeClick={(id, additive) => setGoals((g) => toggleGoal(g, id, additive))}
           />
         )}
