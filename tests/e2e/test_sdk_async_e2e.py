@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import EngineProcess
 
 from argyll import (
     AsyncClient,
@@ -27,7 +28,7 @@ from argyll import (
     FlowState,
     FlowStatus,
 )
-from argyll.errors import StepServerError, WaitTimeoutError
+from argyll.errors import ClientError, StepServerError, WaitTimeoutError
 from argyll.sdk.runner import bind_socket
 
 
@@ -243,3 +244,40 @@ def test_async_client_example(isolated_engine_url: str, capsys: pytest.CaptureFi
     # The watch printed the snapshot (and, when it was quicker than the flow,
     # the events up to flow_completed); then the history of the first flow.
     assert "at sequence" in out and "events, the last" in out
+
+
+def test_bearer_token_against_an_engine_with_api_tokens(
+    tmp_path: Path, uid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both clients (and watch) with ``token=``/``ARGYLL_TOKEN``; none is a 401."""
+    engine = EngineProcess(tmp_path / "engine", env={"API_TOKENS": "s3cret:full"})
+    engine.start()
+    try:
+        with Client(engine.url, token="s3cret") as client:
+            step = double_step(client, uid).register()
+            flow = (
+                client.new_flow(f"tok-{uid}")
+                .with_goals(step.id)
+                .with_initial_state({f"n_{uid}": [4]})
+                .start()
+            )
+            items = list(flow.watch(timeout=15))
+            assert isinstance(items[-1], FlowSnapshot | FlowEvent)
+            assert flow.wait(timeout=15).value(f"twice_{uid}") == 8
+
+        monkeypatch.setenv("ARGYLL_TOKEN", "s3cret")
+
+        async def read() -> tuple[FlowStatus, list[str]]:
+            async with AsyncClient(engine.url) as client:
+                flow = client.flow(f"tok-{uid}")
+                items = [item async for item in flow.watch(timeout=15)]
+                return (await flow.get_state()).status, [type(i).__name__ for i in items]
+
+        assert asyncio.run(read()) == (FlowStatus.COMPLETED, ["FlowSnapshot"])
+
+        monkeypatch.delenv("ARGYLL_TOKEN")
+        with Client(engine.url) as anonymous, pytest.raises(ClientError) as info:
+            anonymous.list_steps()
+        assert info.value.status_code == 401
+    finally:
+        engine.stop()

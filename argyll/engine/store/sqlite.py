@@ -32,6 +32,7 @@ PostgreSQL database, with the same tables.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
 import time
@@ -378,7 +379,9 @@ class SQLiteStore:
         if self._writer is None or self._closing:
             raise StoreError("event store is closed")
         cutoff_ns = to_micros(cutoff) * 1000
-        return await asyncio.to_thread(delete_flows_before, self.path, cutoff_ns, limit)
+        job = functools.partial(delete_flows_before, cutoff_ns=cutoff_ns, limit=limit)
+        deleted: list[str] = await self._writer.submit_job(job)
+        return deleted
 
     def status(self) -> dict[str, object]:
         """``{"type": "sqlite", "path", "wal": True, "synchronous": "full", ...}``."""

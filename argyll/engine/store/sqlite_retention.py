@@ -1,19 +1,18 @@
 """Retention for ``SQLiteStore``: delete old terminal flows in small transactions.
 
-Runs in a worker thread on its own short-lived connection. Each call is one
-``BEGIN IMMEDIATE`` transaction over at most ``limit`` flows (and their
-children), so the group-commit writer waits at most that long (its
-``busy_timeout`` covers it). Freed pages are reused by later appends, so
-under steady load with retention on the file stops growing.
+Runs as a job of the group-commit writer (``GroupCommitWriter.submit_job``):
+one transaction over at most ``limit`` flows (and their children) between
+two append groups, on the writer's own connection. A second writing
+connection would wait for the writer's lock, and under load SQLite's busy
+handler starves it. Freed pages are reused by later appends, so under
+steady load with retention on the file stops growing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from argyll.engine.store.index import aggregate_key
-from argyll.errors import StoreError
 
 __all__ = ["delete_flows_before"]
 
@@ -38,37 +37,11 @@ def _child_range(flow_id: str) -> tuple[str, str]:
     return flow_id + ":", flow_id + ";"
 
 
-def delete_flows_before(path: Path, cutoff_ns: int, limit: int) -> list[str]:
-    """Delete up to ``limit`` terminal root flows indexed before ``cutoff_ns`` (blocking).
+def delete_flows_before(conn: sqlite3.Connection, cutoff_ns: int, limit: int) -> list[str]:
+    """Delete up to ``limit`` terminal root flows indexed before ``cutoff_ns``.
 
-    Raises:
-        StoreError: the database could not be written.
+    Runs inside the caller's transaction on the writer's connection.
     """
-    try:
-        conn = sqlite3.connect(path, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise StoreError(f"failed to open the event store for retention: {exc}") from exc
-    try:
-        conn.execute("PRAGMA busy_timeout = 10000")
-        # No fsync of its own: the writer's next durable commit syncs the WAL,
-        # deletions included; one lost to a crash is simply redone.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            deleted = _delete(conn, cutoff_ns, limit)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return deleted
-    except sqlite3.Error as exc:
-        raise StoreError(f"failed to delete old flows: {exc}") from exc
-    finally:
-        conn.close()
-
-
-def _delete(conn: sqlite3.Connection, cutoff_ns: int, limit: int) -> list[str]:
     deleted: list[str] = []
     roots = [row[0] for row in conn.execute(_CANDIDATES, (cutoff_ns, limit))]
     # The writer numbers positions from the largest stored one: the event that

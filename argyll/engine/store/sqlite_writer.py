@@ -29,6 +29,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 
@@ -78,6 +79,15 @@ class _Request:
     future: asyncio.Future[Results]
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Maintenance (retention) run in the writer thread, in its own transaction."""
+
+    fn: Callable[[sqlite3.Connection], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
 _Outcome = tuple["asyncio.Future[Results]", "Results | BaseException"]
 
 
@@ -122,7 +132,7 @@ class GroupCommitWriter:
         self._clock = clock
         self._last_ns = last_index_ns
         self._max_batches = max_batches
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Request | _Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._stopping = False
         self._next: dict[str, int] = {}
@@ -159,6 +169,25 @@ class GroupCommitWriter:
             self._queue.put(_Request(batches, loop, future))
         return future
 
+    def submit_job(self, fn: Callable[[sqlite3.Connection], Any]) -> asyncio.Future[Any]:
+        """Run ``fn(conn)`` in the writer thread in one transaction, between append groups.
+
+        Maintenance such as retention goes through here rather than a second
+        writing connection, which would wait on (and be starved by) the
+        writer's lock under load. Returns a future of ``fn``'s result; it
+        fails with ``StoreError`` when ``fn`` raised (nothing is committed).
+
+        Raises:
+            StoreError: The writer is stopping or stopped.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._lock:
+            if self._stopping:
+                raise StoreError("event store is closed")
+            self._queue.put(_Job(fn, loop, future))
+        return future
+
     def stop(self) -> None:
         """Commit what is queued, stop the thread and close the connection (blocking)."""
         with self._lock:
@@ -173,10 +202,14 @@ class GroupCommitWriter:
             while not stop:
                 item = self._queue.get()
                 group: list[_Request] = []
+                job: _Job | None = None
                 count = 0
                 while True:
                     if item is None:
                         stop = True
+                        break
+                    if isinstance(item, _Job):
+                        job = item
                         break
                     group.append(item)
                     count += len(item.batches)
@@ -193,8 +226,26 @@ class GroupCommitWriter:
                         error = StoreError(f"failed to append events: {exc}")
                         error.__cause__ = exc
                         self._resolve(group, error)
+                if job is not None:
+                    self._run_job(job)
         finally:
             self._conn.close()
+
+    def _run_job(self, job: _Job) -> None:
+        outcome: Any
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            outcome = job.fn(self._conn)
+            self._conn.execute("COMMIT")
+        except Exception as exc:
+            self._rollback()
+            outcome = StoreError(f"failed to run store maintenance: {exc}")
+            outcome.__cause__ = exc
+        self._next.clear()  # the job may have deleted aggregates: re-read sequences
+        try:
+            job.loop.call_soon_threadsafe(_settle, [(job.future, outcome)])
+        except RuntimeError:
+            pass  # the caller's loop is closed: nobody is waiting
 
     def _commit(self, group: list[_Request]) -> None:
         outcomes: list[Results] | StoreError

@@ -89,3 +89,34 @@ def test_json_format_is_one_object_per_line() -> None:
         failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "oops", (), sys.exc_info())
     entry = json.loads(formatter.format(failed))
     assert "ValueError: bad" in entry["exception"]
+
+
+def test_compensation_and_deferred_dispatch_lines(caplog: pytest.LogCaptureFixture) -> None:
+    from datetime import UTC, datetime
+
+    from argyll.engine.server.flow_log import FlowLog
+    from argyll.engine.store.base import StoredEvent
+
+    def stored(seq: int, kind: str, **data: Any) -> StoredEvent:
+        body = json.dumps({"flow_id": "c-1", "step_id": "charge", **data}).encode()
+        return StoredEvent(("flow", "c-1"), seq, datetime.now(UTC), kind, body)
+
+    caplog.set_level(logging.DEBUG, logger="argyll")
+    FlowLog().on_events(
+        [
+            stored(0, "dispatch_deferred"),
+            stored(1, "comp_started", token="t1"),
+            stored(2, "comp_retry_scheduled", token="t1", retry_count=1, error="status 503"),
+            stored(3, "comp_failed", token="t1", error="status 400"),
+            stored(4, "comp_succeeded", token="t2"),
+        ]
+    )
+    warnings = _messages(caplog, logging.WARNING)
+    debug = _messages(caplog, logging.DEBUG)
+    assert warnings == ["dispatch of step charge in flow c-1 deferred: the step is not healthy"]
+    assert debug == [
+        "compensating work t1 of step charge in flow c-1",
+        "compensation of work t1 of step charge in flow c-1 retry 1 after: status 503",
+        "compensation of work t1 of step charge in flow c-1 failed: status 400",
+        "compensated work t2 of step charge in flow c-1",
+    ]
