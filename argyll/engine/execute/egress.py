@@ -117,6 +117,13 @@ def _port(text: str, port_text: str) -> int:
     return int(port_text)
 
 
+def _rules(variable: str, entries: Iterable[str]) -> list[Rule]:
+    try:
+        return [parse_rule(t) for t in entries]
+    except ConfigError as exc:
+        raise ConfigError(f"invalid {variable}: {exc}") from None
+
+
 def _own_addresses(host: str, port: int) -> list[Rule]:
     """The engine's own API address: its port on every address that reaches it."""
     nets = ["127.0.0.0/8", "::1/128", "0.0.0.0/32", "::/128"]
@@ -153,8 +160,8 @@ class EgressPolicy:
         engine_host: str = "",
         engine_port: int = 0,
     ) -> None:
-        self.allowed = [parse_rule(t) for t in allowed]
-        self.denied = [parse_rule(t) for t in denied]
+        self.allowed = _rules("STEP_ALLOWED_HOSTS", allowed)
+        self.denied = _rules("STEP_DENIED_HOSTS", denied)
         if engine_port:
             self.denied += _own_addresses(engine_host, engine_port)
 

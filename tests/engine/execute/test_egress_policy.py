@@ -50,3 +50,8 @@ def test_allowed_rules_restrict_everything_else() -> None:
 def test_bad_rules_are_config_errors(text: str) -> None:
     with pytest.raises(ConfigError, match="invalid egress rule"):
         parse_rule(text)
+
+
+def test_bad_variables_name_themselves() -> None:
+    with pytest.raises(ConfigError, match='invalid STEP_DENIED_HOSTS: invalid egress rule: "x y"'):
+        EgressPolicy(denied=["x y"])
