@@ -49,7 +49,7 @@ def local_engine() -> Iterator[Callable[..., LocalEngine]]:
         yield make
     finally:
         for engine in reversed(started):
-            engine.stop()
+            engine.stop(wait=False)  # shuts down while the next test starts
 
 
 @pytest.fixture

@@ -40,7 +40,13 @@ from argyll.engine.engine import Engine
 from argyll.engine.scripts import ScriptLimits, Scripts
 from argyll.engine.server.app import create_app
 
-__all__ = ["LocalEngine", "ManualTime", "close_session_scripts", "session_scripts"]
+__all__ = [
+    "LocalEngine",
+    "ManualTime",
+    "close_session_scripts",
+    "join_stopping",
+    "session_scripts",
+]
 
 
 class _SharedScripts(Scripts):
@@ -67,8 +73,9 @@ def session_scripts() -> Scripts:
 
 
 def close_session_scripts() -> None:
-    """Stop the shared workers (end of the session)."""
+    """Stop the shared workers (end of the session, after every engine stopped)."""
     global _shared
+    join_stopping()
     with _shared_lock:
         if _shared is not None:
             _shared.really_close()
@@ -93,6 +100,19 @@ def _scripts_factory(scripts: Scripts | None) -> Iterator[None]:
         scripts_module.Scripts = original  # type: ignore[misc]
 
 
+_stopping: list[threading.Thread] = []
+_stopping_lock = threading.Lock()
+
+
+def join_stopping(timeout: float = 30.0) -> None:
+    """Wait for the engines stopped with ``stop(wait=False)``."""
+    with _stopping_lock:
+        threads = list(_stopping)
+        _stopping.clear()
+    for thread in threads:
+        thread.join(timeout=timeout)
+
+
 class ManualTime:
     """Engine time the test moves forward: real time plus the test's jumps.
 
@@ -100,7 +120,9 @@ class ManualTime:
     event loop reads :meth:`loop_time`, so both jump together: a timer armed
     for a clock time (a deadline, a retry back-off) set far enough ahead fires
     when :meth:`advance` moves time past it, never because the machine was
-    slow. Real time keeps passing underneath, so I/O timeouts still work.
+    slow. Real time keeps passing underneath, so I/O timeouts still work
+    (HTTP clients with their own timeouts must allow for the jumps: the local
+    engine sets a long keep-alive and no WebSocket pings).
     """
 
     def __init__(self) -> None:
@@ -184,6 +206,9 @@ class LocalEngine:
         import uvicorn
 
         # The protocol settings of argyll/engine/serve.py (WS-8 limits included).
+        # uvicorn's own timers run on the loop's clock too: under manual time a
+        # jump must not close idle keep-alive connections or miss pings.
+        manual = self.time is not None
         config = uvicorn.Config(
             create_app(self.engine),
             log_level="warning",
@@ -191,8 +216,9 @@ class LocalEngine:
             lifespan="on",
             http="httptools" if importlib.util.find_spec("httptools") else "h11",
             timeout_graceful_shutdown=5,
-            ws_ping_interval=54,
-            ws_ping_timeout=6,
+            timeout_keep_alive=86_400 if manual else 5,
+            ws_ping_interval=None if manual else 54,
+            ws_ping_timeout=None if manual else 6,
             ws_max_size=64 * 1024,
             ws_per_message_deflate=False,
             ws="websockets-sansio" if importlib.util.find_spec("websockets") else "auto",
@@ -219,19 +245,30 @@ class LocalEngine:
         except BaseException as exc:  # reported by start()
             self._error = exc
         finally:
+            self.sock.close()
             try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
                 loop.run_until_complete(loop.shutdown_default_executor())
             finally:
                 loop.close()
 
-    def stop(self) -> None:
-        """Stop serving and stop the engine (idempotent)."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop serving and stop the engine (idempotent).
+
+        Args:
+            wait: Return once the engine has stopped. ``False`` lets it shut
+                down in the background (a test's teardown need not wait for
+                uvicorn's shutdown ticks); :func:`join_stopping` waits for all.
+        """
         if self._server is not None:
             self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None and not wait:
+            with _stopping_lock:
+                _stopping.append(thread)
+            return
+        if thread is not None:
+            thread.join(timeout=30)
         self.sock.close()
 
     def __enter__(self) -> LocalEngine:

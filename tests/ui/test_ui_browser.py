@@ -457,3 +457,33 @@ def test_an_engine_with_api_tokens_asks_for_one(
         page.evaluate("localStorage.removeItem('argyll-token')")  # leave the profile as found
     finally:
         proc.stop()
+
+
+def test_a_flow_step_links_to_its_child_flow_and_back(engine: str, page: Page) -> None:
+    step = {
+        "id": "notify-sub",
+        "name": "Notify as a sub-flow",
+        "type": "flow",
+        "flow": {"goals": ["notify"]},
+        "attributes": {
+            "customer_order": {"role": "required", "required": {"mapping": {"name": "order_id"}}},
+            "summary": {"role": "output", "output": {"mapping": {"name": "message"}}},
+        },
+    }
+    r = httpx.post(f"{engine}/engine/step", json=step)
+    assert r.status_code in (201, 409), r.text
+    flow_id = f"parent-{uuid.uuid4().hex[:8]}"
+    start_flow(engine, flow_id, ["notify-sub"], {"customer_order": ["o-5"]})
+    page.goto(f"{engine}/ui/flow/{flow_id}")
+    expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+    expect(page.get_by_test_id("attr-summary")).to_contain_text('"total is 120"')
+    page.get_by_test_id("live-step-notify-sub").click()
+    child = page.locator('[data-testid^="child-flow-"]')
+    expect(child).to_have_count(1)
+    child.click()
+    page.wait_for_url(re.compile(rf".*/ui/flow/{flow_id}%3Anotify-sub%3A.+"))
+    expect(page.get_by_test_id("flow-title")).to_contain_text(f"{flow_id}:notify-sub:")
+    expect(page.get_by_test_id("flow-status")).to_have_text("completed")
+    expect(page.get_by_test_id("live-step-notify")).to_have_attribute("data-status", "completed")
+    page.get_by_test_id("parent-flow").click()
+    expect(page.get_by_test_id("flow-title")).to_have_text(flow_id)

@@ -30,8 +30,10 @@ function Json({ value }: { value: unknown }) {
   return <pre className="json">{JSON.stringify(value, null, 2)}</pre>;
 }
 
-function StepDetails({ id, exec, now }: { id: string; exec: ExecutionState | undefined; now: number }) {
+function StepDetails({ flowId, step, exec, now }: { flowId: string; step: Step | undefined; exec: ExecutionState | undefined; now: number }) {
+  const id = step?.id ?? "";
   const items = Object.entries(exec?.work_items ?? {});
+  const childOf = (token: string) => `${flowId}:${id}:${token}`;
   return (
     <div className="step-details" data-testid="step-details">
       <h3>{id}</h3>
@@ -64,7 +66,23 @@ function StepDetails({ id, exec, now }: { id: string; exec: ExecutionState | und
             <tbody>
               {items.slice(0, MAX_ITEMS_LISTED).map(([token, w]) => (
                 <tr key={token} className={`status-${w.status}`}>
-                  <td title={token}>{token.slice(0, 8)}</td>
+                  <td title={token}>
+                    {step?.type === "flow" ? (
+                      <a
+                        href={flowPath(childOf(token))}
+                        data-testid={`child-flow-${token}`}
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(flowPath(childOf(token)));
+                        }}
+                        title="open the child flow"
+                      >
+                        {token.slice(0, 8)} ↗
+                      </a>
+                    ) : (
+                      token.slice(0, 8)
+                    )}
+                  </td>
                   <td>{w.status}</td>
                   <td>{w.retry_count ? `retries ${w.retry_count}` : ""}</td>
                   <td>
@@ -248,6 +266,18 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
             goals: {flow.plan.goals.join(", ")} · {doneCount}/{stepCount} steps · started{" "}
             {new Date(flow.created_at).toLocaleTimeString()} · <span data-testid="flow-duration">{formatDuration(total)}</span>
           </span>
+          {typeof flow.metadata?.parent_flow_id === "string" && (
+            <a
+              href={flowPath(flow.metadata.parent_flow_id)}
+              data-testid="parent-flow"
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(flowPath(String(flow.metadata!.parent_flow_id)));
+              }}
+            >
+              ↑ parent {flow.metadata.parent_flow_id}
+            </a>
+          )}
           {Object.entries(flow.labels ?? {}).map(([k, v]) => (
             <span key={k} className="chip small">
               {k}={v}
@@ -293,7 +323,7 @@ export function FlowView({ id, theme }: { id: string; theme: "light" | "dark" })
         {tab === "timeline" && <Timeline events={events} />}
         {tab === "step" &&
           (selected ? (
-            <StepDetails id={selected} exec={flow.executions[selected]} now={now} />
+            <StepDetails flowId={flow.id} step={flow.plan.steps[selected]} exec={flow.executions[selected]} now={now} />
           ) : (
             <p className="muted">Click a step to see its inputs, outputs and work items.</p>
           ))}
