@@ -33,8 +33,11 @@ def _file(root: Path, rel: str) -> Path | None:
     """``root/rel`` when it is a regular file inside ``root`` (no ``..`` escapes)."""
     if not rel or "\x00" in rel:
         return None
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+    except OSError:  # e.g. a name longer than the file system allows
         return None
     return path
 
