@@ -144,12 +144,28 @@ class StepServer:
         self.thread.join(timeout=10)
 
 
+class _ReadRetryTransport(httpx.HTTPTransport):
+    """Retries a GET once when a kept-alive connection was reset under it.
+
+    A server closes idle keep-alive connections (uvicorn after 5 s); on a
+    loaded machine a poll can reuse one at the moment it is closed.
+    """
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if request.method != "GET":
+                raise
+            return super().handle_request(request)
+
+
 class Api:
     """A thin JSON client for the engine's REST API used by tests."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=10)
+        self.http = httpx.Client(base_url=url, timeout=10, transport=_ReadRetryTransport())
 
     def close(self) -> None:
         self.http.close()

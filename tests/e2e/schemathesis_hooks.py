@@ -7,10 +7,6 @@ Excluded on purpose, each with its reason:
   ID. That defect belongs to the hardening work (issue 17, item 1: "a flow or step ID
   containing a control character ... 404 or 400 instead"); drop this filter when it
   lands.
-- ``GET /ui/{path}`` with a path segment longer than the file system allows
-  (255 bytes): the UI file route answers 500 ``[Errno 36] File name too long``
-  (``routes_ui._file`` lets the ``OSError`` of ``resolve``/``is_file`` escape).
-  Owned by the web UI work; reported to the lead; drop this filter when fixed.
 """
 
 from __future__ import annotations
@@ -27,14 +23,9 @@ def _has_control(value: Any) -> bool:
     return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
 
 
-def _too_long(value: Any) -> bool:
-    text = unquote(value) if isinstance(value, str) else ""
-    return any(len(part.encode()) > 255 for part in text.split("/"))
-
-
 def _excluded(path_parameters: dict[str, Any] | None) -> bool:
     values = (path_parameters or {}).values()
-    return any(_has_control(v) or _too_long(v) for v in values)
+    return any(_has_control(v) for v in values)
 
 
 @schemathesis.hook

@@ -37,7 +37,7 @@ def _file(root: Path, rel: str) -> Path | None:
         path = (root / rel).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             return None
-    except (OSError, ValueError):  # a name too long, invalid characters: no such file
+    except OSError:  # e.g. a name longer than the file system allows
         return None
     return path
 

@@ -120,6 +120,11 @@ def test_snapshot_and_stream_have_no_gap_or_duplicate(api: Api, engine_url: str,
                 if msg["type"] == "subscribed":
                     assert msg["sub_id"] not in replies
                     replies[msg["sub_id"]] = msg
+                    (item,) = msg["items"]
+                    if not item["data"]["deactivated_at"].startswith("0001-"):
+                        # Under load a flow can finish before its subscription
+                        # is served: its snapshot then holds every event.
+                        done.add(msg["sub_id"])
                     continue
                 assert msg["sub_id"] in replies, "event before its subscribed reply"
                 streams[msg["sub_id"]].append(msg)
