@@ -57,10 +57,12 @@ _REF = "#/components/schemas/{name}"
 _ERRORS = {
     400: "Invalid request: the error names what is wrong",
     401: "Missing or invalid bearer token (only when API_TOKENS is set)",
-    403: "The token may only read (only when API_TOKENS is set)",
+    403: "The token may only read (only when API_TOKENS is set), or the request's "
+    "Origin is neither the engine's own nor listed in CORS_ORIGINS",
     404: "Not found",
     409: "Conflict with existing state",
     500: "Engine failure: `failed to <operation>: <cause>`",
+    503: "Overloaded: nothing was recorded; retry after `Retry-After` seconds",
 }
 
 
@@ -465,8 +467,14 @@ def _operation(method: str, path: str, op: Op, refs: dict[Any, dict[str, Any]]) 
     responses: dict[str, Any] = {str(op.status): ok}
     errors = set(op.errors) | ({401, 403} if op.auth else set())
     error_content = {"application/json": {"schema": {"$ref": _REF.format(name="ErrorBody")}}}
+    if path != "/health" and not path.startswith("/webhook/"):
+        errors.add(503)  # back-pressure (server/admission.py)
     for status in sorted(errors):
         responses[str(status)] = {"description": _ERRORS[status], "content": error_content}
+    if "503" in responses:
+        responses["503"]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
+        }
     entry: dict[str, Any] = {
         "summary": op.summary,
         "operationId": _operation_id(method, path),

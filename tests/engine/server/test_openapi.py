@@ -57,6 +57,18 @@ def test_schemas_come_from_the_wire_types() -> None:
     assert {p["name"] for p in listing["parameters"]} == {"limit", "cursor"}
 
 
+def test_refusals_are_described() -> None:
+    """Back-pressure (503 with Retry-After) and the webhook credential (401) are in the document."""
+    (_, response) = asyncio.run(_fetch("/openapi.json"))
+    paths = response.json()["paths"]
+    start = paths["/engine/flow"]["post"]["responses"]
+    assert "Retry-After" in start["503"]["headers"]
+    assert "403" in start and "Origin" in start["403"]["description"]
+    webhook = paths["/webhook/{flow_id}/{step_id}/{token}"]["post"]["responses"]
+    assert "401" in webhook and "503" not in webhook  # webhooks complete work: never refused
+    assert "503" not in paths["/health"]["get"]["responses"]
+
+
 def test_step_interface_is_described() -> None:
     (_, response) = asyncio.run(_fetch("/openapi.json"))
     hooks = response.json()["webhooks"]
