@@ -112,17 +112,12 @@ class Tail:
         self.projections = projections
         self.on_projection = on_projection
         self.position = 0
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resync: set[tuple[str, ...]] = set()
 
     async def mark(self) -> None:
         """Start after everything committed so far (call before loading projections)."""
         self.position = await self.store.last_position()
-
-    def poke(self, _: object = None) -> None:
-        """Something was committed here (the store's signal wakes the tail itself)."""
-        self._wake.set()
 
     def start(self) -> None:
         if self._task is None:

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import msgspec
 
-from argyll.engine.bus import EventBus, Subscriber
+from argyll.engine.bus import EventBus, StoredEvent, Subscriber
 from argyll.engine.catalog import Catalog
 from argyll.engine.cluster import ClusterStore, Membership, Tail
 from argyll.engine.config import Config
@@ -159,7 +159,9 @@ class Engine:
                 _CLUSTER: self.health.cluster,
             }
             self.tail = Tail(shared, self.repository, self.bus, projections)
-            self.repository.on_commit = self.tail.poke
+            # The tail publishes every commit, this node's too, in the store's
+            # order; the store's commit signal wakes it.
+            self.repository.on_commit = _publish_nothing
             self.membership = Membership(
                 shared, config.node_address, config.cluster_lease_ms / 1000, self._take_over
             )
@@ -506,3 +508,7 @@ class Engine:
         )
         if await self.runner.write(flow_id, decision) is None:
             raise BadRequestError("Flow not found")
+
+
+def _publish_nothing(_: list[StoredEvent]) -> None:
+    """A cluster node's commits are published by its ``Tail``, in the store's order."""

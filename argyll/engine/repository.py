@@ -7,7 +7,7 @@
   (optimistic concurrency: a stale sequence raises ``ConcurrencyError`` and
   writes nothing), then publish the stored events on the bus, in commit order.
   In a cluster the store's global order is the publisher instead
-  (``cluster.Tail``): a commit only wakes it (``on_commit``).
+  (``cluster.Tail``), and ``on_commit`` publishes nothing.
 
 Nothing else in the engine calls ``EventStore.append`` or encodes events;
 this is the seam a shared (PostgreSQL) store plugs into.
