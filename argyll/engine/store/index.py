@@ -46,6 +46,7 @@ __all__ = [
     "group_of",
     "index_change",
     "is_child",
+    "only_batch",
     "order_key",
     "prepare_batch",
     "query_entries",
@@ -65,6 +66,18 @@ _MICROSECOND = timedelta(microseconds=1)
 # Aggregate ID parts are joined with the ASCII unit separator: IDs never contain
 # it (DATA-1 allows letters, digits, "_.-+ " and children add ":").
 _SEPARATOR = "\x1f"
+
+
+def only_batch(results: Results) -> list[StoredEvent]:
+    """The stored events of a one-batch ``append_many``; its conflict raised.
+
+    Raises:
+        ConcurrencyError: The batch's expected sequence was stale.
+    """
+    (result,) = results
+    if isinstance(result, ConcurrencyError):
+        raise result
+    return result
 
 
 def aggregate_key(aggregate_id: AggregateId) -> str:

@@ -27,6 +27,7 @@ from argyll.engine.store.index import (
     from_ns,
     index_change,
     is_child,
+    only_batch,
     query_entries,
     to_micros,
 )
@@ -75,10 +76,7 @@ class MemoryStore:
             StoreError: A ``flow_started``/``flow_deactivated`` payload
                 cannot be indexed; nothing was written.
         """
-        (result,) = await self.append_many([batch])
-        if isinstance(result, ConcurrencyError):
-            raise result
-        return result
+        return only_batch(await self.append_many([batch]))
 
     async def append_many(
         self, batches: list[AppendBatch]

@@ -67,6 +67,7 @@ from argyll.engine.store.index import (
     aggregate_id,
     aggregate_key,
     from_micros,
+    only_batch,
     to_micros,
 )
 from argyll.engine.store.index import prepare_batch as _prepare
@@ -77,7 +78,7 @@ from argyll.engine.store.postgres_schema import SCHEMA_VERSION, migrate
 from argyll.engine.store.postgres_url import PostgresURL, parse_postgres_url
 from argyll.engine.store.postgres_writer import PostgresWriter
 from argyll.engine.store.signal import CommitSignal
-from argyll.errors import ConcurrencyError, StoreError
+from argyll.errors import StoreError
 
 __all__ = ["PostgresStore"]
 
@@ -238,10 +239,7 @@ class PostgresStore:
                 ``flow_deactivated`` payload cannot be indexed, or the
                 transaction failed; nothing was written.
         """
-        (result,) = await self.append_many([batch])
-        if isinstance(result, ConcurrencyError):
-            raise result
-        return result
+        return only_batch(await self.append_many([batch]))
 
     async def append_many(self, batches: list[AppendBatch]) -> Results:
         """Append batches in one transaction; a stale batch fails alone.

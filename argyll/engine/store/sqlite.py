@@ -53,6 +53,7 @@ from argyll.engine.store.index import (
     aggregate_id,
     aggregate_key,
     from_micros,
+    only_batch,
     prepare_batch,
     to_micros,
 )
@@ -60,7 +61,7 @@ from argyll.engine.store.signal import CommitSignal
 from argyll.engine.store.sqlite_query import index_entry, query_index
 from argyll.engine.store.sqlite_retention import delete_flows_before
 from argyll.engine.store.sqlite_writer import GroupCommitWriter
-from argyll.errors import ConcurrencyError, StoreError
+from argyll.errors import StoreError
 
 __all__ = ["DB_FILE", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -269,10 +270,7 @@ class SQLiteStore:
                 ``flow_deactivated`` payload cannot be indexed, or the
                 transaction failed; nothing was written.
         """
-        (result,) = await self.append_many([batch])
-        if isinstance(result, ConcurrencyError):
-            raise result
-        return result
+        return only_batch(await self.append_many([batch]))
 
     async def append_many(self, batches: list[AppendBatch]) -> Results:
         """Append batches in one durable transaction; a stale batch fails alone.
