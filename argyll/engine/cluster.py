@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from argyll.engine.background import Background
 from argyll.engine.bus import EventBus, StoredEvent
 from argyll.engine.eventlog import decode_payload
 from argyll.engine.execute.forward import ForwardFailed
@@ -112,7 +113,7 @@ class Tail:
         self.projections = projections
         self.on_projection = on_projection
         self.position = 0
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background(self._run)
         self._resync: set[tuple[str, ...]] = set()
 
     async def mark(self) -> None:
@@ -120,14 +121,10 @@ class Tail:
         self.position = await self.store.last_position()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:
@@ -202,7 +199,7 @@ class Membership:
         self.lease_s = lease_s
         self.recover = recover
         self.nodes: list[Any] = []
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background(self._run)
 
     async def join(self) -> list[str]:
         """Register this node and take what it should drive; the flows to recover."""
@@ -213,14 +210,10 @@ class Membership:
         return sorted(set(owned) | set(claimed))
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self, *, leave: bool = True) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop()
         if leave:
             try:
                 await self.store.leave()

@@ -21,6 +21,7 @@ import os
 from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from argyll.engine.background import Background
 from argyll.engine.catalog import Catalog
 from argyll.engine.config import int_setting
 from argyll.engine.eventlog import rest_events
@@ -115,7 +116,7 @@ class HealthMonitor:
         self._local = self.cluster.nodes[self.node_id].health
         self._unhealthy: Mapping[str, str] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._checker = Background(self._run)
         self._probes: set[asyncio.Task[None]] = set()
         self._reprobing: set[str] = set()
 
@@ -185,7 +186,7 @@ class HealthMonitor:
         the background so the registration does not wait for it.
         """
         await self.record({step.id: default_health(step, self._compile_error)})
-        if _has_probe(step) and self._task is not None:
+        if _has_probe(step) and self._checker.running:
             self._spawn(self._probe(step))
 
     # views -----------------------------------------------------------------
@@ -225,18 +226,16 @@ class HealthMonitor:
 
     def start(self) -> None:
         """Start the periodic checker (after recovery, REC-2); idempotent."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._checker.start()
 
     async def stop(self) -> None:
         """Stop the checker and the quick probes, and wait for them; idempotent."""
-        task, self._task = self._task, None
-        others, self._probes = self._probes, set()
+        probes, self._probes = self._probes, set()
         self._reprobing.clear()
-        pending = [t for t in (task, *others) if t is not None]
-        for t in pending:
+        for t in probes:
             t.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self._checker.stop()
+        await asyncio.gather(*probes, return_exceptions=True)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -244,7 +243,7 @@ class HealthMonitor:
         task.add_done_callback(self._probes.discard)
 
     def _kick_reprobe(self, step_id: str) -> None:
-        if self._task is None or step_id in self._reprobing:
+        if not self._checker.running or step_id in self._reprobing:
             return
         step = self.catalog.steps.get(step_id)
         if step is None or not _has_probe(step):

@@ -16,6 +16,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from argyll.engine.background import Background
+
 if TYPE_CHECKING:
     from argyll.engine.engine import Engine
 
@@ -38,7 +40,7 @@ class RetentionSweeper:
         self.interval = sweep_interval(retention_s)
         self.batch = batch
         self.deleted = 0
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Background(self._run)
 
     async def sweep(self, max_batches: int = 1000) -> int:
         """One sweep: delete batches until none is full; returns the flows deleted."""
@@ -59,15 +61,11 @@ class RetentionSweeper:
 
     def start(self) -> None:
         """Start sweeping in the background (idempotent)."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop sweeping and wait for the current sweep."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:
