@@ -113,6 +113,10 @@ class StepExecution(Wire, omit_defaults=True):
     error: str = ""
     unsatisfied: list[str] = msgspec.field(default_factory=list)
     duration: int = 0
+    #: Why ready work is held back (the step's health error), while it is.
+    waiting: str = ""
+    #: Failed mapping scripts by attribute name: the error text.
+    mapping_errors: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class FlowState(Wire, omit_defaults=True):
