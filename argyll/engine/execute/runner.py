@@ -268,7 +268,6 @@ class FlowRunner:
             if slot.users == 0:
                 del self._slots[flow_id]
         self._perform(flow_id, tx)
-        self._release_if_done(flow_id, tx)
         return tx
 
     async def create(self, flow_id: str, tx: Tx) -> None:
@@ -281,13 +280,6 @@ class FlowRunner:
         await self._commit(flow_id, entry, tx)
         self.repository.remember_flow(flow_id, entry, self._slots)
         self._perform(flow_id, tx)
-        self._release_if_done(flow_id, tx)
-
-    def _release_if_done(self, flow_id: str, tx: Tx) -> None:
-        """A deactivated flow leaves the cache: finished flows cost no memory (and no
-        garbage-collector time); a later read folds it from the store again."""
-        if flow_id not in self._slots and any(isinstance(p, ev.FlowDeactivated) for p in tx.events):
-            self.repository.forget_flow(flow_id)
 
     async def _commit(self, flow_id: str, entry: FlowEntry, tx: Tx) -> None:
         await self.repository.commit_flow(flow_id, entry, tx.events, tx.env.now)
@@ -349,8 +341,13 @@ class FlowRunner:
                     )
                     self.on_deferred(effect.step_id)  # HEALTH-6: held back; re-probe soon
         for payload in tx.events:
-            if isinstance(payload, ev.FlowDeactivated) and "parent_flow_id" in tx.state.metadata:
-                self.spawn(self._child_finished(tx.state))
+            if isinstance(payload, ev.FlowDeactivated):
+                if "parent_flow_id" in tx.state.metadata:
+                    self.spawn(self._child_finished(tx.state))
+                if flow_id not in self._slots:
+                    # Finished flows cost no memory (nor collector time); a
+                    # later read folds the flow from the store again.
+                    self.repository.forget_flow(flow_id)
 
     def _retry_timer(self, flow_id: str, step_id: str, token: str) -> Callable[[], Awaitable[None]]:
         async def fire() -> None:
