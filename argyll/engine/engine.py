@@ -261,14 +261,6 @@ class Engine:
             return exc.message
         return None
 
-    def step_health(self, step: Step) -> dict[str, str]:
-        """A catalog step's health merged over nodes and resolved (API-16, HEALTH-5)."""
-        health = self.health.resolved(step.id)
-        if health is None:
-            return {"status": "unknown"}
-        wire: dict[str, str] = msgspec.to_builtins(health)
-        return wire
-
     # catalog -------------------------------------------------------------
 
     async def _catalog_write(self, decide: Callable[[], ev.Payload | None]) -> None:
@@ -407,11 +399,6 @@ class Engine:
         if not goals:
             raise BadRequestError("At least one goal step ID is required")
         return self._plan(goals, init, preview=True)
-
-    async def start_flow(self, req: FlowStartRequest) -> str:
-        """API-21 / FLOW-1..9: returns the sanitized flow ID once durable."""
-        flow_id, _ = await self.start_flow_request(req)
-        return flow_id
 
     async def start_flow_request(self, req: FlowStartRequest) -> tuple[str, bool]:
         """API-21 / FLOW-1..9: (sanitized flow ID, True if newly started) once durable."""
